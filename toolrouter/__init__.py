@@ -1,0 +1,1 @@
+"""toolrouter: pick the tools and tables an LLM should see."""

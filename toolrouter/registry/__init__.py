@@ -1,0 +1,1 @@
+"""Registry: tool specs and table definitions normalized into items with canonical text."""

@@ -1,0 +1,1 @@
+"""Rerankers: model backends that score (query, item text) pairs."""
