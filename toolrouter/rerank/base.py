@@ -1,0 +1,163 @@
+"""The reranker protocol and the base class every backend builds on.
+
+A backend implements one method, :meth:`BaseReranker._score_pairs`, returning a relevance in
+[0, 1] per (query, text) pair. The base class adds the score cache and the interfaces users
+already know: Jina's ``compute_score``/``rerank`` and sentence-transformers' ``predict``/``rank``.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+# Scores kept in each reranker's LRU cache of (query, text) pairs.
+DEFAULT_CACHE_SIZE = 65_536
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    """Anything that scores texts against a query: higher is more relevant, in [0, 1]."""
+
+    name: str
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        """One float32 relevance per text, in input order."""
+        ...
+
+
+class ScoreCache:
+    """A thread-safe LRU map from (query, text) to score.
+
+    Args:
+        max_size: Entries kept; 0 disables caching. Defaults to ``DEFAULT_CACHE_SIZE``.
+    """
+
+    def __init__(self, max_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.max_size = max_size
+        self._entries: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[str, str]) -> float | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: tuple[str, str], value: float) -> None:
+        if self.max_size <= 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class BaseReranker(ABC):
+    """Shared behaviour of all backends: caching and the familiar scoring interfaces.
+
+    Args:
+        name: Identifies the model (part of the cache's identity and of error messages).
+        cache_size: Scores kept in the LRU cache. Defaults to ``DEFAULT_CACHE_SIZE``.
+    """
+
+    def __init__(self, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.name = name
+        self.cache = ScoreCache(cache_size)
+
+    @abstractmethod
+    def _score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Score uncached pairs; returns float32 relevances in [0, 1], in input order."""
+
+    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Score (query, text) pairs through the cache."""
+        scores = np.empty(len(pairs), dtype=np.float32)
+        missing: list[int] = []
+        for i, pair in enumerate(pairs):
+            cached = self.cache.get(pair)
+            if cached is None:
+                missing.append(i)
+            else:
+                scores[i] = cached
+        if missing:
+            # Score each distinct uncached pair once, even if it repeats in the input.
+            unique = list(dict.fromkeys(pairs[i] for i in missing))
+            fresh = np.asarray(self._score_pairs(unique), dtype=np.float32)
+            by_pair = dict(zip(unique, fresh.tolist()))
+            for pair, value in by_pair.items():
+                self.cache.put(pair, value)
+            for i in missing:
+                scores[i] = by_pair[pairs[i]]
+        return scores
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        """One relevance in [0, 1] per text, in input order."""
+        return self.score_pairs([(query, text) for text in texts])
+
+    # Jina Reranker v2's interface.
+    def compute_score(
+        self, sentence_pairs: Sequence[Sequence[str]] | Sequence[str], **_: Any
+    ) -> list[float] | float:
+        """Scores for ``[[query, doc], ...]``; a single ``[query, doc]`` pair gives one float."""
+        single = len(sentence_pairs) == 2 and all(isinstance(x, str) for x in sentence_pairs)
+        pairs = [tuple(sentence_pairs)] if single else [tuple(p) for p in sentence_pairs]
+        for pair in pairs:
+            if len(pair) != 2:
+                raise ValueError(f"compute_score expects (query, document) pairs, got {pair!r}")
+        scores = self.score_pairs(pairs).tolist()
+        return scores[0] if single else scores
+
+    def rerank(
+        self, query: str, documents: Sequence[str], top_n: int | None = None, return_documents: bool = True,
+        **_: Any,
+    ) -> list[dict[str, Any]]:
+        """Jina's ``rerank``: ``[{"document", "relevance_score", "index"}]``, best first, stable."""
+        scores = self.score(query, documents)
+        order = sorted(range(len(documents)), key=lambda i: (-scores[i], i))
+        if top_n is not None and top_n > 0:
+            order = order[:top_n]
+        results = []
+        for i in order:
+            result: dict[str, Any] = {"relevance_score": float(scores[i]), "index": int(i)}
+            if return_documents:
+                result["document"] = documents[i]
+            results.append(result)
+        return results
+
+    # sentence-transformers CrossEncoder's interface.
+    def predict(self, sentences: Sequence[Sequence[str]], convert_to_numpy: bool = True, **_: Any):
+        """Scores for ``[(query, doc), ...]`` as a numpy array (or a list)."""
+        scores = self.score_pairs([tuple(pair) for pair in sentences])
+        return scores if convert_to_numpy else scores.tolist()
+
+    def rank(
+        self, query: str, documents: Sequence[str], top_k: int | None = None, return_documents: bool = False,
+        **_: Any,
+    ) -> list[dict[str, Any]]:
+        """CrossEncoder's ``rank``: ``[{"corpus_id", "score", "text"?}]``, best first."""
+        return [
+            {"corpus_id": r["index"], "score": r["relevance_score"]}
+            | ({"text": documents[r["index"]]} if return_documents else {})
+            for r in self.rerank(query, documents, top_n=top_k, return_documents=False)
+        ]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"

@@ -1,0 +1,200 @@
+"""Local Hugging Face sequence-classification cross-encoders (BERT and XLM-RoBERTa families).
+
+Pairs are tokenized together (``<s> query </s></s> text </s>``), sorted by length so each batch
+carries little padding, and scored as ``sigmoid(logit)``. On CPUs with native bf16 (AVX-512
+BF16 or AMX) the model runs in bfloat16; elsewhere in float32.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from toolrouter.errors import MissingDependencyError, RerankerError
+from toolrouter.rerank.base import DEFAULT_CACHE_SIZE, BaseReranker
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+# Tokens per (query, text) pair; longer pairs are truncated, the text side first.
+DEFAULT_MAX_LENGTH = 512
+# Tokens kept of the query alone, so a huge request cannot crowd out the item text.
+DEFAULT_MAX_QUERY_LENGTH = 128
+# Pairs per forward pass.
+DEFAULT_BATCH_SIZE = 32
+
+Precision = Literal["auto", "float32", "bfloat16"]
+
+
+def import_torch():
+    """Import torch, or raise the error that says which extra installs it."""
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - torch is a core dependency
+        raise MissingDependencyError("torch", "rerank") from exc
+    return torch
+
+
+@cache
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 matmuls natively (AVX-512 BF16 or AMX)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = handle.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_device(device: str | None) -> str:
+    """``None`` picks CUDA when available, else CPU (logged once per choice)."""
+    if device is not None:
+        return device
+    torch = import_torch()
+    chosen = "cuda" if torch.cuda.is_available() else "cpu"
+    logger.info("toolrouter: scoring on %s", chosen)
+    return chosen
+
+
+def resolve_dtype(precision: Precision, device: str) -> torch.dtype:
+    """bf16 on GPUs and on CPUs with native bf16 when ``auto``; else the requested precision."""
+    torch = import_torch()
+    choices = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+    if precision == "auto":
+        native = device.startswith("cuda") or (device == "cpu" and cpu_has_native_bf16())
+        return torch.bfloat16 if native else torch.float32
+    if precision not in choices:
+        raise ValueError(f"precision must be one of 'auto', 'float32', 'bfloat16', got {precision!r}")
+    return choices[precision]
+
+
+def configure_threads() -> None:
+    """Use every core for intra-op work unless the user pinned a count (OMP/torch env)."""
+    torch = import_torch()
+    if "OMP_NUM_THREADS" not in os.environ and "TORCH_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(os.cpu_count() or 1)
+
+
+class HFCrossEncoder(BaseReranker):
+    """A cross-encoder loaded from a local Hugging Face model directory or the local HF cache.
+
+    Args:
+        model: A model object (``*ForSequenceClassification``) or a directory / hub id to load.
+        tokenizer: The tokenizer when ``model`` is an object; loaded from ``model`` otherwise.
+        max_length: Tokens per pair. Defaults to ``DEFAULT_MAX_LENGTH``.
+        max_query_length: Tokens kept of the query. Defaults to ``DEFAULT_MAX_QUERY_LENGTH``.
+        batch_size: Pairs per forward pass. Defaults to ``DEFAULT_BATCH_SIZE``.
+        device: ``"cpu"``, ``"cuda"``...; ``None`` auto-detects. Defaults to None.
+        precision: ``"auto"`` (bf16 where native), ``"float32"`` or ``"bfloat16"``. Defaults to "auto".
+        name: Display and cache name. Defaults to the path or the model's name.
+        cache_size: LRU cache entries. Defaults to ``DEFAULT_CACHE_SIZE``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any = None,
+        *,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        max_query_length: int = DEFAULT_MAX_QUERY_LENGTH,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        device: str | None = None,
+        precision: Precision = "auto",
+        name: str | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        torch = import_torch()
+        configure_threads()
+        if isinstance(model, str | os.PathLike):
+            source = str(model)
+            model, tokenizer = load_hf_model(source)
+            name = name or source
+        if tokenizer is None:
+            raise ValueError("HFCrossEncoder needs a tokenizer when given a model object")
+        super().__init__(name or getattr(model.config, "name_or_path", "") or type(model).__name__, cache_size)
+        self.device = resolve_device(device)
+        self.dtype = resolve_dtype(precision, self.device)
+        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        self.tokenizer = tokenizer
+        positions = getattr(model.config, "max_position_embeddings", max_length)
+        # RoBERTa-style models start positions after the pad id, losing pad_id+1 slots.
+        offset = 2 if getattr(model.config, "model_type", "") in {"xlm-roberta", "roberta"} else 0
+        self.max_length = min(max_length, positions - offset)
+        self.max_query_length = max_query_length
+        self.batch_size = batch_size
+        self._torch = torch
+
+    def _encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
+        """Token ids of each pair, query clipped to its budget and the pair to ``max_length``."""
+        tok = self.tokenizer
+        queries = tok([q for q, _ in pairs], add_special_tokens=False, truncation=True,
+                      max_length=self.max_query_length)["input_ids"]
+        texts = tok([t for _, t in pairs], add_special_tokens=False, truncation=True,
+                    max_length=self.max_length)["input_ids"]
+        encoded = []
+        for query_ids, text_ids in zip(queries, texts):
+            room = self.max_length - len(query_ids) - tok.num_special_tokens_to_add(pair=True)
+            encoded.append(tok.build_inputs_with_special_tokens(query_ids, text_ids[: max(room, 0)]))
+        return encoded
+
+    def _score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        torch = self._torch
+        encoded = self._encode_pairs(pairs)
+        order = np.argsort([len(ids) for ids in encoded], kind="stable")
+        scores = np.empty(len(pairs), dtype=np.float32)
+        pad_id = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                batch = [encoded[i] for i in order[start : start + self.batch_size]]
+                width = max(len(ids) for ids in batch)
+                input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+                attention = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, ids in enumerate(batch):
+                    input_ids[row, : len(ids)] = torch.tensor(ids)
+                    attention[row, : len(ids)] = 1
+                logits = self.model(input_ids=input_ids.to(self.device),
+                                    attention_mask=attention.to(self.device)).logits.float()
+                scores[order[start : start + len(batch)]] = logits_to_scores(logits).cpu().numpy()
+        return scores
+
+
+def logits_to_scores(logits: torch.Tensor) -> torch.Tensor:
+    """sigmoid of a single logit; for two-class heads, the positive class probability."""
+    if logits.shape[-1] == 1:
+        return logits[:, 0].sigmoid()
+    return logits.softmax(-1)[:, -1]
+
+
+def load_hf_model(source: str) -> tuple[Any, Any]:
+    """Load a sequence-classification model and tokenizer from a directory or the local HF cache.
+
+    Never touches the network: a hub id must already be in the local cache.
+    """
+    try:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    except ImportError as exc:  # pragma: no cover - transformers is a core dependency
+        raise MissingDependencyError("transformers", "rerank") from exc
+    path = Path(source).expanduser()
+    is_dir = path.is_dir()
+    if not is_dir and (source.startswith((".", "/", "~")) or source.count("/") > 1):
+        raise RerankerError(f"model directory {source!r} does not exist")
+    where = str(path) if is_dir else source
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
+        model = AutoModelForSequenceClassification.from_pretrained(where, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise RerankerError(
+            f"cannot load cross-encoder {source!r}: {exc}\n"
+            "toolrouter never downloads weights at run time. Pass a local model directory "
+            "(Router(model='/path/to/model')), pre-fill the Hugging Face cache on a machine with "
+            "network access (huggingface-cli download <id>), or use Router() for the bundled model."
+        ) from exc
+    return model, tokenizer
