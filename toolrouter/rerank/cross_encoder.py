@@ -130,39 +130,47 @@ class HFCrossEncoder(BaseReranker):
         self.max_length = min(max_length, positions - offset)
         self.max_query_length = max_query_length
         self.batch_size = batch_size
+        # Segment ids matter only to models trained with more than one token type (BERT pairs).
+        self.uses_token_types = getattr(model.config, "type_vocab_size", 1) > 1
         self._torch = torch
 
-    def _encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
-        """Token ids of each pair, query clipped to its budget and the pair to ``max_length``."""
-        tok = self.tokenizer
-        queries = tok([q for q, _ in pairs], add_special_tokens=False, truncation=True,
-                      max_length=self.max_query_length)["input_ids"]
-        texts = tok([t for _, t in pairs], add_special_tokens=False, truncation=True,
-                    max_length=self.max_length)["input_ids"]
+    def _encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
+        """(token ids, token type ids) per pair: query clipped to its budget, text to what is left."""
+        backend = self.tokenizer.backend_tokenizer
+        specials = backend.num_special_tokens_to_add(is_pair=True)
+        queries = backend.encode_batch([q for q, _ in pairs], add_special_tokens=False)
+        texts = backend.encode_batch([t for _, t in pairs], add_special_tokens=False)
         encoded = []
-        for query_ids, text_ids in zip(queries, texts):
-            room = self.max_length - len(query_ids) - tok.num_special_tokens_to_add(pair=True)
-            encoded.append(tok.build_inputs_with_special_tokens(query_ids, text_ids[: max(room, 0)]))
+        for query, text in zip(queries, texts):
+            query.truncate(min(self.max_query_length, self.max_length - specials))
+            text.truncate(max(self.max_length - specials - len(query.ids), 0))
+            pair = backend.post_process(query, text, add_special_tokens=True)
+            encoded.append((pair.ids, pair.type_ids))
         return encoded
 
     def _score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         torch = self._torch
         encoded = self._encode_pairs(pairs)
-        order = np.argsort([len(ids) for ids in encoded], kind="stable")
+        order = np.argsort([len(ids) for ids, _ in encoded], kind="stable")
         scores = np.empty(len(pairs), dtype=np.float32)
         pad_id = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
-                batch = [encoded[i] for i in order[start : start + self.batch_size]]
-                width = max(len(ids) for ids in batch)
-                input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-                attention = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, ids in enumerate(batch):
+                rows = order[start : start + self.batch_size]
+                width = max(len(encoded[i][0]) for i in rows)
+                input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+                type_ids = torch.zeros((len(rows), width), dtype=torch.long)
+                attention = torch.zeros((len(rows), width), dtype=torch.long)
+                for row, i in enumerate(rows):
+                    ids, types = encoded[i]
                     input_ids[row, : len(ids)] = torch.tensor(ids)
+                    type_ids[row, : len(ids)] = torch.tensor(types)
                     attention[row, : len(ids)] = 1
-                logits = self.model(input_ids=input_ids.to(self.device),
-                                    attention_mask=attention.to(self.device)).logits.float()
-                scores[order[start : start + len(batch)]] = logits_to_scores(logits).cpu().numpy()
+                inputs = {"input_ids": input_ids, "attention_mask": attention}
+                if self.uses_token_types:
+                    inputs["token_type_ids"] = type_ids
+                logits = self.model(**{key: value.to(self.device) for key, value in inputs.items()}).logits
+                scores[rows] = logits_to_scores(logits.float()).cpu().numpy()
         return scores
 
 
@@ -180,8 +188,10 @@ def load_hf_model(source: str) -> tuple[Any, Any]:
     """
     try:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
     except ImportError as exc:  # pragma: no cover - transformers is a core dependency
         raise MissingDependencyError("transformers", "rerank") from exc
+    hf_logging.disable_progress_bar()
     path = Path(source).expanduser()
     is_dir = path.is_dir()
     if not is_dir and (source.startswith((".", "/", "~")) or source.count("/") > 1):

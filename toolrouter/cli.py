@@ -1,0 +1,146 @@
+"""The ``toolrouter`` command line (typer + rich).
+
+::
+
+    toolrouter tools  --tools tools.json "query" [-k 5] [--json]
+    toolrouter tables --ddl schema.sql [--dialect postgres] "question" [-k 3] [--json]
+    toolrouter tables --db sqlite:///shop.db "question"
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from toolrouter.errors import ToolrouterError
+from toolrouter.registry import Registry
+from toolrouter.router import Router, Selection
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Pick the tools and tables an LLM should see for a request.")
+console = Console()
+errors = Console(stderr=True)
+
+ModelOption = Annotated[str | None, typer.Option(
+    "--model", "-m", help="Model directory, cached hub id or rerank URL; the bundled model when omitted.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the selection as JSON.")]
+RegistryOption = Annotated[Path | None, typer.Option(
+    "--registry", help="A registry file saved by toolrouter (see schemas/registry.schema.json).")]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as an error and return the exit to raise (status 2)."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise fail(f"{path} is not valid JSON: {exc}") from exc
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def selection_json(selection: Selection) -> dict[str, Any]:
+    return {
+        "rank": selection.rank,
+        "name": selection.name,
+        "kind": selection.item.kind,
+        "score": None if math.isnan(selection.score) else round(selection.score, 6),
+        "reason": selection.reason,
+        "note": selection.note,
+    }
+
+
+def show(selections: list[Selection], title: str, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps([selection_json(s) for s in selections]))
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("name", style="bold")
+    table.add_column("score", justify="right")
+    table.add_column("why")
+    for s in selections:
+        score = "" if math.isnan(s.score) else f"{s.score:.3f}"
+        why = s.reason + (f": {s.note}" if s.note else "")
+        table.add_row(str(s.rank), s.name, score, why)
+    console.print(table)
+
+
+def load_registry(path: Path | None) -> Registry:
+    return Registry.load(path) if path is not None else Registry()
+
+
+@app.command()
+def tools(
+    query: Annotated[str, typer.Argument(help="The user's request.")],
+    tools_files: Annotated[list[Path] | None, typer.Option(
+        "--tools", "-t", help="JSON file of tool specs (any supported format); repeatable.")] = None,
+    registry: RegistryOption = None,
+    k: Annotated[int, typer.Option("-k", help="How many tools to select.")] = 5,
+    threshold: Annotated[float | None, typer.Option(help="Minimum score to keep a tool.")] = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank tools for a request."""
+    try:
+        router = Router(model, registry=load_registry(registry))
+        for path in tools_files or []:
+            router.add_tools(read_json(path))
+        if not router.registry.tools:
+            raise fail("no tools given: pass --tools FILE or --registry FILE")
+        show(router.select_tools(query, k=k, threshold=threshold), f"tools for: {query}", as_json)
+    except ToolrouterError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command()
+def tables(
+    question: Annotated[str, typer.Argument(help="The natural-language question.")],
+    ddl: Annotated[list[Path] | None, typer.Option(help="SQL file of CREATE TABLE statements; repeatable.")] = None,
+    dialect: Annotated[str | None, typer.Option(help="sqlglot dialect of the DDL (mysql, postgres...).")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of a live database to reflect.")] = None,
+    registry: RegistryOption = None,
+    k: Annotated[int, typer.Option("-k", help="How many tables to select.")] = 3,
+    threshold: Annotated[float | None, typer.Option(help="Minimum score to keep a table.")] = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank tables for a question."""
+    try:
+        router = Router(model, registry=load_registry(registry))
+        for path in ddl or []:
+            router.add_tables(read_text(path), dialect=dialect)
+        if db:
+            router.add_database(db)
+        if not router.registry.tables:
+            raise fail("no tables given: pass --ddl FILE, --db URL or --registry FILE")
+        show(router.select_tables(question, k=k, threshold=threshold), f"tables for: {question}", as_json)
+    except ToolrouterError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command()
+def schema(name: Annotated[str, typer.Argument(help="Which file format: 'registry'.")] = "registry") -> None:
+    """Print the JSON Schema of a file format toolrouter reads."""
+    from toolrouter.registry.store import json_schema
+
+    if name != "registry":
+        raise fail(f"unknown schema {name!r}; valid: 'registry'")
+    console.print_json(json.dumps(json_schema()))

@@ -1,0 +1,284 @@
+"""The Router: the selection policy on top of a registry and a reranker.
+
+For a query it picks candidates (all items of the kind when few, else a first-stage cut-off),
+scores them with the cross-encoder, and returns the top ``k`` as :class:`Selection` objects,
+plus the items that must always be kept.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from toolrouter.conversation import called_tools, routing_query
+from toolrouter.errors import ToolrouterError
+from toolrouter.registry import Registry
+from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
+from toolrouter.rerank import Reranker, load_reranker
+from toolrouter.retrieve import FirstStage, FirstStageIndex
+
+# Registries with at most this many items of a kind are cross-encoded whole (no first stage).
+FULL_RERANK_LIMIT = 40
+# Candidates passed from the first stage to the cross-encoder: max(MIN_CANDIDATES, CANDIDATES_PER_K * k).
+MIN_CANDIDATES = 40
+CANDIDATES_PER_K = 8
+# Characters of a query kept for routing (head and tail); longer queries are cut in the middle.
+MAX_QUERY_CHARS = 4000
+
+Reason = Literal["ranked", "always", "called", "bridge"]
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """An item with its reranker score and 1-based rank among the scored candidates."""
+
+    item: Item
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One selected tool or table.
+
+    Attributes:
+        name: The item's registry name.
+        score: Reranker relevance in [0, 1]; NaN for items kept without scoring.
+        item: The item itself (its ``.text`` is what was scored, ``.spec`` the original spec).
+        rank: 1-based position in the selection.
+        reason: Why it is there: ``ranked`` (top-k), ``always`` (asked for), ``called`` (already
+            called in the conversation) or ``bridge`` (joins selected tables; see ``note``).
+        note: Extra detail, e.g. which tables a bridge connects.
+    """
+
+    name: str
+    score: float
+    item: Item
+    rank: int
+    reason: Reason = "ranked"
+    note: str = ""
+
+
+class QueryError(ToolrouterError, ValueError):
+    """The routing query is empty or unusable."""
+
+
+def clean_query(query: Any) -> str:
+    """A routable query: valid text, control characters as spaces, long input cut in the middle.
+
+    Raises:
+        QueryError: The query is not a string or has no visible text.
+    """
+    if not isinstance(query, str):
+        raise QueryError(f"query must be a string, got {type(query).__name__}")
+    # Lone surrogates cannot be encoded; replace them rather than fail deep in the tokenizer.
+    text = query.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text).strip()
+    if not text:
+        raise QueryError("query is empty: pass the user's request (or messages=...) to route on")
+    if len(text) > MAX_QUERY_CHARS:
+        half = MAX_QUERY_CHARS // 2
+        text = f"{text[:half]} … {text[-half:]}"
+    return text
+
+
+class Router:
+    """Selects the tools and tables an LLM should see for a request.
+
+    Args:
+        model: A model name, a local model directory, a hub id in the local cache, or a
+            :class:`Reranker`; None for the bundled offline model. Loaded lazily, once per process.
+            Defaults to None.
+        registry: Start from this registry. Defaults to a new, empty one.
+        first_stage: Candidate retriever for large registries: ``"hybrid"`` (BM25 + e5),
+            ``"bm25"`` or ``"e5"``. Defaults to "hybrid".
+        threshold: Default minimum score for ranked selections; ``"auto"`` uses the model's
+            calibrated no-tool threshold; None keeps the top k whatever their scores. Defaults to None.
+        **model_options: Passed to :func:`toolrouter.load_reranker` (``max_length``, ``device`` ...).
+
+    Example::
+
+        router = Router()
+        router.add_tools(openai_tools)
+        picked = router.select_tools("plan a road trip and tell me its CO2", k=5)
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | Reranker | None = None,
+        *,
+        registry: Registry | None = None,
+        first_stage: FirstStage = "hybrid",
+        threshold: float | Literal["auto"] | None = None,
+        **model_options: Any,
+    ) -> None:
+        self.model = os.fspath(model) if isinstance(model, os.PathLike) else model
+        self.model_options = model_options
+        self.registry = registry if registry is not None else Registry()
+        self.first_stage = first_stage
+        self.threshold = threshold
+        self._reranker: Reranker | None = model if isinstance(model, Reranker) else None
+        self._indexes: dict[ItemKind, tuple[int, FirstStageIndex]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Router(model={self.model!r}, registry={self.registry!r})"
+
+    @property
+    def reranker(self) -> Reranker:
+        """The reranker in use (loaded on first access, shared process-wide)."""
+        if self._reranker is None:
+            self._reranker = load_reranker(self.model, **self.model_options)
+        return self._reranker
+
+    # Registry shortcuts
+    def add_tools(self, specs: Any, **options: Any) -> list[ToolItem]:
+        """Add tools (see :meth:`Registry.add_tools`)."""
+        return self.registry.add_tools(specs, **options)
+
+    def add_tables(self, ddl: str, dialect: str | None = None, **options: Any) -> list[TableItem]:
+        """Add tables from CREATE TABLE text (see :meth:`Registry.add_tables`)."""
+        return self.registry.add_tables(ddl, dialect, **options)
+
+    def add_database(self, source: Any, **options: Any) -> list[TableItem]:
+        """Add a live database's tables (see :meth:`Registry.add_database`)."""
+        return self.registry.add_database(source, **options)
+
+    def add_collections(self, spec: Any, **options: Any) -> list[TableItem]:
+        """Add MongoDB collections (see :meth:`Registry.add_collections`)."""
+        return self.registry.add_collections(spec, **options)
+
+    # Scoring
+    def candidate_count(self, size: int, k: int) -> int:
+        """How many items the cross-encoder scores for a registry of ``size`` items and a top ``k``."""
+        if size <= FULL_RERANK_LIMIT:
+            return size
+        return min(size, max(MIN_CANDIDATES, CANDIDATES_PER_K * k))
+
+    def _index(self, kind: ItemKind, items: Sequence[Item]) -> FirstStageIndex:
+        with self._lock:
+            cached = self._indexes.get(kind)
+            if cached is None or cached[0] != self.registry.version:
+                cached = (self.registry.version, FirstStageIndex([i.text for i in items], self.first_stage))
+                self._indexes[kind] = cached
+            return cached[1]
+
+    def rank(self, query: str, kind: ItemKind = "tool", k: int | None = None,
+             items: Sequence[Item] | None = None) -> list[ScoredItem]:
+        """Score candidates of ``kind`` for ``query``; best first.
+
+        Args:
+            query: The request text.
+            kind: ``"tool"`` or ``"table"``. Defaults to "tool".
+            k: The top-k the caller will keep; sizes the first-stage cut-off. Defaults to all.
+            items: Score these instead of the registry's items of ``kind``. Defaults to None.
+        """
+        text = clean_query(query)
+        pool = list(items) if items is not None else [i for i in self.registry.values() if i.kind == kind]
+        if not pool:
+            return []
+        count = self.candidate_count(len(pool), k if k is not None else len(pool))
+        chosen = pool
+        if count < len(pool):
+            index = (self._index(kind, pool) if items is None
+                     else FirstStageIndex([i.text for i in pool], self.first_stage))
+            chosen = [pool[i] for i in index.candidates(text, count)]
+        scores = np.asarray(self.reranker.score(text, [item.text for item in chosen]), dtype=np.float32)
+        order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
+        return [ScoredItem(chosen[i], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
+
+    def _threshold(self, threshold: float | Literal["auto"] | None) -> float | None:
+        value = self.threshold if threshold is None else threshold
+        if value == "auto":
+            return float(getattr(self.reranker, "default_threshold", 0.5))
+        return value
+
+    def _select(self, query: str, kind: ItemKind, k: int, threshold: float | Literal["auto"] | None,
+                keep: Iterable[tuple[str, Reason]]) -> list[Selection]:
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        kept: dict[str, Reason] = {}
+        for name, reason in keep:
+            item = self.registry.get(name)
+            if item is not None and item.kind == kind:
+                kept.setdefault(name, reason)
+        ranked = self.rank(query, kind, k=k)
+        limit = self._threshold(threshold)
+        selections: list[Selection] = []
+        scores = {s.item.name: s.score for s in ranked}
+        for name, reason in kept.items():
+            selections.append(Selection(name, scores.get(name, float("nan")), self.registry[name],
+                                        len(selections) + 1, reason))
+        taken = 0
+        for scored in ranked:
+            if taken >= k or (limit is not None and scored.score < limit):
+                break
+            if scored.item.name in kept:
+                continue
+            selections.append(Selection(scored.item.name, scored.score, scored.item, len(selections) + 1))
+            taken += 1
+        return selections
+
+    def select_tools(
+        self,
+        query: str | None = None,
+        k: int = 5,
+        threshold: float | Literal["auto"] | None = None,
+        always: Iterable[str] = (),
+        messages: Any = None,
+    ) -> list[Selection]:
+        """The tools to show the model for ``query``, best first.
+
+        Args:
+            query: The request. Derived from ``messages`` when None. Defaults to None.
+            k: Ranked tools to return (``always`` and already-called tools come on top). Defaults to 5.
+            threshold: Minimum score for ranked tools; overrides the router's. Defaults to None.
+            always: Tool names kept regardless of score; they do not count against ``k``. Defaults to ().
+            messages: An OpenAI-style conversation (Chat Completions messages or Responses input):
+                routes on the latest user intent and keeps tools already called. Defaults to None.
+
+        Raises:
+            QueryError: Neither a query nor a user message to route on.
+        """
+        keep: list[tuple[str, Reason]] = [(name, "always") for name in always]
+        if messages is not None:
+            keep += [(name, "called") for name in called_tools(messages)]
+            if query is None:
+                query = routing_query(messages)
+        if not self.registry.tools:
+            return []
+        return self._select(query if query is not None else "", "tool", k, threshold, keep)
+
+    def select_tables(
+        self,
+        question: str,
+        k: int = 3,
+        threshold: float | Literal["auto"] | None = None,
+        always: Iterable[str] = (),
+    ) -> list[Selection]:
+        """The tables to show the model for ``question``, best first.
+
+        Args:
+            question: The natural-language question.
+            k: Ranked tables to return. Defaults to 3.
+            threshold: Minimum score for ranked tables; overrides the router's. Defaults to None.
+            always: Table names kept regardless of score. Defaults to ().
+        """
+        if not self.registry.tables:
+            return []
+        return self._select(question, "table", k, threshold, [(name, "always") for name in always])
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the registry (atomically) to ``path``."""
+        self.registry.save(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], model: str | Reranker | None = None, **options: Any) -> Router:
+        """A router over the registry saved at ``path``."""
+        return cls(model, registry=Registry.load(path), **options)
