@@ -36,7 +36,7 @@ def reflect_database(source: Any, schema: str | None = None, include: list[str] 
                 engine = sa.create_engine(source)
             metadata = sa.MetaData(schema=schema)
             metadata.reflect(bind=engine, only=include)
-        except (SQLAlchemyError, ValueError, TypeError) as exc:
+        except (SQLAlchemyError, ValueError, TypeError, ImportError) as exc:
             raise SpecError(f"database {_display(source)}", f"cannot reflect tables: {exc}") from exc
         finally:
             if isinstance(source, str | sa.URL) and not isinstance(engine, str):

@@ -54,11 +54,23 @@ def parse_ddl(ddl: str, dialect: str | None = None, schema: str | None = None) -
         if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "TABLE":
             table = _table_from_create(statement, schema, dialect)
             tables[table.name] = table
+        elif isinstance(statement, exp.Command) and _looks_like_create_table(statement):
+            # sqlglot falls back to an opaque Command for syntax it cannot parse; refuse rather than drop.
+            text = statement.sql(dialect=dialect)
+            raise SchemaParseError(text, "unsupported or invalid CREATE TABLE syntax for dialect "
+                                         f"{dialect or 'default'!r}")
         elif isinstance(statement, exp.Comment):
             _apply_comment(statement, tables, schema)
         elif statement is not None:
             logger.debug("toolrouter: skipping non-table statement %s", statement.sql()[:80])
     return list(tables.values())
+
+
+def _looks_like_create_table(command) -> bool:
+    expression = command.expression
+    rest = expression if isinstance(expression, str) else expression.sql() if expression is not None else ""
+    words = f"{command.this} {rest}".upper().split()
+    return words[:1] == ["CREATE"] and any(w.startswith("TAB") for w in words[1:4])
 
 
 def _statement_at(ddl: str, line: int | None) -> str:

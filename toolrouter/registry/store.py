@@ -176,5 +176,5 @@ def load(path: str | os.PathLike[str]) -> tuple[list[Item], list[HostedTool]]:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the registry file, as committed in ``schemas/registry.schema.json``."""
     schema = RegistryFile.model_json_schema(by_alias=True)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "toolrouter registry file",
-            **schema}
+    return {**schema, "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "toolrouter registry file"}

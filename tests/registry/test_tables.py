@@ -1,0 +1,149 @@
+"""Tables from DDL in several dialects, live SQLite databases, MetaData and MongoDB validators."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from toolrouter.errors import SchemaParseError, SpecError
+from toolrouter.registry import Registry, parse_ddl, reflect_database
+from toolrouter.registry.items import ForeignKey
+from toolrouter.registry.mongo import load_collections
+
+
+def test_announcement_tables(announcement_ddl):
+    tables = {t.name: t for t in parse_ddl(announcement_ddl, dialect="mysql")}
+    assert list(tables) == ["customer_personal_info", "supplier_company_info", "transactions", "products"]
+    transactions = tables["transactions"]
+    assert transactions.primary_key == ("transaction_id",)
+    assert ForeignKey(("customer_id",), "customer_personal_info", ("customer_id",)) in transactions.foreign_keys
+    assert transactions.text == (
+        "CREATE TABLE transactions (transaction_id INT PRIMARY KEY, customer_id INT, product_id INT, "
+        "transaction_date DATE, quantity INT, total_price DECIMAL(10, 2), "
+        "FOREIGN KEY (customer_id) REFERENCES customer_personal_info(customer_id), "
+        "FOREIGN KEY (product_id) REFERENCES products(product_id))"
+    )
+
+
+def test_mysql_quoting_schema_comments_inline_and_composite_keys():
+    ddl = """
+    -- orders live in the shop schema
+    CREATE TABLE `shop`.`order_items` (
+      `order_id` INT NOT NULL COMMENT 'the order',
+      `line_no` SMALLINT NOT NULL,
+      `sku` VARCHAR(32) REFERENCES products (sku),
+      PRIMARY KEY (`order_id`, `line_no`),
+      CONSTRAINT fk_order FOREIGN KEY (`order_id`) REFERENCES `shop`.`orders` (`id`)
+    ) ENGINE=InnoDB COMMENT='One row per order line';
+    /* a block comment */
+    CREATE INDEX idx_sku ON shop.order_items (sku);
+    """
+    [table] = parse_ddl(ddl, dialect="mysql")
+    assert table.name == "shop.order_items" and table.schema == "shop"
+    assert table.primary_key == ("order_id", "line_no")
+    assert table.comment == "One row per order line"
+    assert table.column("order_id").comment == "the order" and not table.column("order_id").nullable
+    assert set(table.foreign_keys) == {ForeignKey(("sku",), "shop.products", ("sku",)),
+                                       ForeignKey(("order_id",), "shop.orders", ("id",))}
+    assert "PRIMARY KEY (order_id, line_no)" in table.text
+    assert "COMMENT 'One row per order line'" in table.text
+
+
+def test_postgres_comment_on_and_quoted_names():
+    ddl = """
+    CREATE TABLE public."Customer Accounts" (id SERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+    COMMENT ON TABLE public."Customer Accounts" IS 'Registered shoppers';
+    COMMENT ON COLUMN public."Customer Accounts".email IS 'login address';
+    """
+    [table] = parse_ddl(ddl, dialect="postgres")
+    assert table.name == "public.Customer Accounts"
+    assert table.comment == "Registered shoppers"
+    assert table.column("email").comment == "login address"
+    assert table.text.startswith('CREATE TABLE public."Customer Accounts" (id SERIAL PRIMARY KEY')
+
+
+@pytest.mark.parametrize("dialect, ddl", [
+    ("snowflake", "CREATE OR REPLACE TABLE db.sales.orders (id NUMBER(38,0), amount NUMBER(10,2)) COMMENT = 'x'"),
+    ("bigquery", "CREATE TABLE `proj.ds.events` (id INT64, payload STRUCT<a STRING>, ts TIMESTAMP)"),
+    ("tsql", "CREATE TABLE [dbo].[Employees] ([Id] INT IDENTITY(1,1) PRIMARY KEY, [Name] NVARCHAR(100))"),
+    ("sqlite", "CREATE TABLE t (a INTEGER PRIMARY KEY AUTOINCREMENT, b TEXT REFERENCES u(c) ON DELETE CASCADE)"),
+])
+def test_other_dialects(dialect, ddl):
+    [table] = parse_ddl(ddl, dialect=dialect)
+    assert table.columns and table.text.startswith("CREATE TABLE ")
+
+
+def test_unparseable_ddl_names_statement_and_position():
+    ddl = "CREATE TABLE ok (a INT);\nCREATE TABLE broken (a INT b INT c);"
+    with pytest.raises(SchemaParseError) as err:
+        parse_ddl(ddl)
+    assert "broken" in err.value.statement and "ok (a INT)" not in err.value.statement
+    assert err.value.line == 2 and err.value.col is not None
+    assert "line 2" in str(err.value)
+
+
+def test_unsupported_create_table_is_refused_not_dropped():
+    with pytest.raises(SchemaParseError, match="unsupported or invalid CREATE TABLE"):
+        parse_ddl("CREATE TABLE t (a INT) garbage here; CREATE TABLE u (b INT)")
+
+
+def test_unknown_dialect_and_wrong_type():
+    with pytest.raises(SpecError, match="dialect"):
+        parse_ddl("CREATE TABLE t (a INT)", dialect="no-such-sql")
+    with pytest.raises(SpecError):
+        parse_ddl(None)  # type: ignore[arg-type]
+
+
+def test_live_sqlite_database(tmp_path):
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript("""
+            CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total REAL);
+            CREATE TABLE lines (order_id INTEGER, line_no INTEGER, PRIMARY KEY (order_id, line_no),
+                                FOREIGN KEY (order_id) REFERENCES orders(id));
+        """)
+    registry = Registry()
+    registry.add_database(f"sqlite:///{path}")
+    assert sorted(registry) == ["customers", "lines", "orders"]
+    assert registry["orders"].foreign_keys == (ForeignKey(("customer_id",), "customers", ("id",)),)
+    assert registry["lines"].primary_key == ("order_id", "line_no")
+    assert not registry["customers"].column("name").nullable
+    assert registry["orders"].format == "database"
+
+
+def test_metadata_with_comments_and_schema():
+    metadata = sa.MetaData()
+    sa.Table("regions", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(40)),
+             comment="Sales regions", schema="sales")
+    sa.Table("reps", metadata, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("region_id", sa.ForeignKey("sales.regions.id"), comment="home region"), schema="sales")
+    tables = {t.name: t for t in reflect_database(metadata)}
+    assert tables["sales.regions"].comment == "Sales regions"
+    assert tables["sales.reps"].column("region_id").comment == "home region"
+    assert tables["sales.reps"].foreign_keys == (ForeignKey(("region_id",), "sales.regions", ("id",)),)
+
+
+def test_unreachable_database_error_hides_password(tmp_path):
+    with pytest.raises(SpecError) as err:
+        reflect_database(f"sqlite:///{tmp_path}/missing/dir/x.db")
+    assert "cannot reflect" in str(err.value)
+    with pytest.raises(SpecError) as err:
+        reflect_database("postgresql+psycopg://user:s3cret@127.0.0.1:1/db")
+    assert "s3cret" not in str(err.value)
+
+
+def test_mongodb_json_schema_validator():
+    spec = {"collection": "orders", "validator": {"$jsonSchema": {
+        "bsonType": "object", "description": "Customer orders", "required": ["customer", "status"],
+        "properties": {"customer": {"bsonType": "objectId", "description": "who ordered"},
+                       "status": {"enum": ["new", "shipped"], "description": "order state"},
+                       "address": {"bsonType": "object", "properties": {"city": {"bsonType": "string"}}}}}}}
+    [table] = load_collections(spec, database="shop")
+    assert table.name == "shop.orders" and table.primary_key == ("_id",)
+    assert [c.name for c in table.columns] == ["_id", "customer", "status", "address", "address.city"]
+    assert "one of: new, shipped" in table.column("status").comment
+    with pytest.raises(SpecError, match="collection 'bad'"):
+        load_collections({"collection": "bad", "validator": {}})

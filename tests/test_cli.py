@@ -1,0 +1,53 @@
+"""The command line ranks the announcement's examples with a model directory."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from typer.testing import CliRunner
+
+from tests.conftest import EXAMPLES
+from toolrouter.cli import app
+
+runner = CliRunner()
+
+
+def test_tools_json(tiny_model_dir):
+    result = runner.invoke(app, ["tools", "--tools", str(EXAMPLES / "announcement_tools.json"), "-m",
+                                 str(tiny_model_dir), "-k", "2", "--json",
+                                 "calculate the carbon footprint of my road trip"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 2 and {r["name"] for r in rows} <= {"getWeather", "calculateDistance",
+                                                            "calculateCarbonFootprint"}
+    assert rows[0]["score"] >= rows[1]["score"] and rows[0]["rank"] == 1
+
+
+def test_tables_from_ddl_and_database(tiny_model_dir, tmp_path):
+    result = runner.invoke(app, ["tables", "--ddl", str(EXAMPLES / "announcement_tables.sql"), "--dialect", "mysql",
+                                 "-m", str(tiny_model_dir), "which customers bought a summer outfit?"])
+    assert result.exit_code == 0, result.output
+    assert "transactions" in result.stdout or "products" in result.stdout
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
+    result = runner.invoke(app, ["tables", "--db", f"sqlite:///{db}", "-m", str(tiny_model_dir), "--json", "orders"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["name"] == "orders"
+
+
+def test_errors_are_clear_and_exit_2(tmp_path, tiny_model_dir):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"name": "f", "parameters": {"type": "array"}}]))
+    result = runner.invoke(app, ["tools", "--tools", str(bad), "-m", str(tiny_model_dir), "q"])
+    assert result.exit_code == 2 and "tool 'f'" in result.stderr
+    result = runner.invoke(app, ["tools", "q"])
+    assert result.exit_code == 2 and "no tools given" in result.stderr
+    result = runner.invoke(app, ["tables", "--ddl", str(tmp_path / "missing.sql"), "q"])
+    assert result.exit_code == 2 and "cannot read" in result.stderr
+
+
+def test_schema_command_prints_registry_schema():
+    result = runner.invoke(app, ["schema", "registry"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["title"] == "toolrouter registry file"

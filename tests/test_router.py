@@ -1,0 +1,92 @@
+"""Router selection policy: k, always, threshold, conversations, empty registries, two stages."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from toolrouter import Registry, Router, Selection
+from toolrouter.router import FULL_RERANK_LIMIT, QueryError
+
+
+@pytest.fixture()
+def router(overlap_reranker, announcement_tools, announcement_ddl) -> Router:
+    router = Router(overlap_reranker)
+    router.add_tools(announcement_tools)
+    router.add_tables(announcement_ddl, dialect="mysql")
+    return router
+
+
+def test_select_tools_ranks_and_returns_selections(router):
+    picked = router.select_tools("calculate the carbon footprint of my trip", k=2)
+    assert [s.name for s in picked] == ["calculateCarbonFootprint", "calculateDistance"]
+    assert all(isinstance(s, Selection) and s.item.kind == "tool" for s in picked)
+    assert [s.rank for s in picked] == [1, 2]
+    assert picked[0].score >= picked[1].score
+
+
+def test_k_larger_than_registry_and_empty_registry(router, overlap_reranker):
+    assert len(router.select_tools("weather", k=50)) == 3
+    assert Router(overlap_reranker).select_tools("weather") == []
+    assert Router(overlap_reranker).select_tables("weather") == []
+
+
+def test_always_kept_and_not_counted(router):
+    picked = router.select_tools("carbon footprint", k=1, always=["getWeather"])
+    assert [(s.name, s.reason) for s in picked] == [("getWeather", "always"), ("calculateCarbonFootprint", "ranked")]
+
+
+def test_threshold_empties_irrelevant(router):
+    assert router.select_tools("zzz qqq", k=3, threshold=0.5) == []
+
+
+def test_messages_route_on_latest_user_intent_and_keep_called_tools(router):
+    messages = [
+        {"role": "user", "content": "What's the weather in Berlin?"},
+        {"role": "assistant", "tool_calls": [{"id": "1", "type": "function",
+                                              "function": {"name": "getWeather", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "1", "content": "sunny"},
+        {"role": "user", "content": [{"type": "text", "text": "Now the carbon footprint of driving there"}]},
+    ]
+    picked = router.select_tools(messages=messages, k=1)
+    assert [(s.name, s.reason) for s in picked] == [("getWeather", "called"), ("calculateCarbonFootprint", "ranked")]
+    assert not math.isnan(picked[0].score)
+
+
+def test_select_tables(router):
+    picked = router.select_tables("which customers bought products: transaction date and quantity", k=1)
+    assert picked[0].name == "transactions" and picked[0].item.kind == "table"
+
+
+@pytest.mark.parametrize("query", ["", "   \n\t", None, 42])
+def test_unusable_queries_raise_clear_errors(router, query):
+    with pytest.raises(QueryError):
+        router.select_tools(query, k=2)
+
+
+def test_hostile_query_text_is_cleaned(router):
+    query = "carbon\x00 footprint \ud800 " + "x" * 1_000_000
+    assert router.select_tools(query, k=1)[0].name == "calculateCarbonFootprint"
+
+
+def test_large_registries_use_a_first_stage(overlap_reranker):
+    registry = Registry()
+    registry.add_tools([{"name": f"tool_{i}", "description": f"Operation number {i} on widgets",
+                         "parameters": {"type": "object"}} for i in range(200)])
+    registry.add_tools([{"name": "convert_currency", "description": "Convert an amount between currencies",
+                         "parameters": {"type": "object"}}])
+    router = Router(overlap_reranker, registry=registry, first_stage="bm25")
+    assert router.candidate_count(201, 5) < 201 and router.candidate_count(FULL_RERANK_LIMIT, 5) == FULL_RERANK_LIMIT
+    assert router.select_tools("convert currency amount", k=1)[0].name == "convert_currency"
+
+
+def test_router_save_and_load(router, tmp_path, overlap_reranker):
+    router.save(tmp_path / "r.json")
+    loaded = Router.load(tmp_path / "r.json", model=overlap_reranker)
+    assert list(loaded.registry) == list(router.registry)
+
+
+def test_construction_is_lazy():
+    router = Router("/no/such/model")
+    assert router.registry is not None  # nothing loaded until the first scoring call
