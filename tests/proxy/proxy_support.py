@@ -3,7 +3,8 @@
 ``upstream`` is a small OpenAI-compatible server that records what it receives and answers
 Chat Completions and Responses requests, streamed (SSE) or not. Its behaviour is picked by the
 request's ``model``: ``slow`` answers late, ``bad-request`` answers 400, ``garbage`` answers a
-non-JSON 200, ``gated`` streams one chunk and waits for the test to open ``upstream.gate``.
+non-JSON 200, ``gated`` streams one chunk and waits for the test to open ``upstream.gate``, ``cut``
+streams one chunk and drops the connection.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ class Upstream:
                 return Response(b"<html>oops</html>", media_type="application/json")
             if body.get("stream"):
                 chunks = chat_stream_chunks(model) if chat else responses_stream_chunks(model)
-                return StreamingResponse(self.stream(chunks, gated=model == "gated"), media_type="text/event-stream")
+                return StreamingResponse(self.stream(chunks, model), media_type="text/event-stream")
             return JSONResponse(chat_answer(model) if chat else responses_answer(model))
 
         async def models(request: Request) -> Response:
@@ -155,10 +156,12 @@ class Upstream:
                                  Route("/v1/responses", completion, methods=["POST"]),
                                  Route("/v1/models", models)])
 
-    async def stream(self, chunks: list[bytes], gated: bool):
+    async def stream(self, chunks: list[bytes], model: str):
         for index, chunk in enumerate(chunks):
-            if gated and index == 1:
+            if model == "gated" and index == 1:
                 await anyio.to_thread.run_sync(self.gate.wait, 10)
+            if model == "cut" and index == 1:
+                raise ConnectionAbortedError("upstream dropped the stream")
             yield chunk
 
 
