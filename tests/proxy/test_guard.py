@@ -58,6 +58,9 @@ def test_body_size_limit(strict_proxy, upstream):
     response = httpx.post(f"{strict_proxy}/chat/completions", json=body, headers={"x-toolrouter-key": PROXY_KEY})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
+    chunked = httpx.post(f"{strict_proxy}/chat/completions", content=iter([b"{" * 3000, b"}" * 3000]),
+                         headers={"x-toolrouter-key": PROXY_KEY})  # no Content-Length: counted as it arrives
+    assert chunked.status_code == 413
     assert upstream.received == []
 
 

@@ -141,14 +141,16 @@ def test_allowed_tools_mode_filters_definitions_over_the_limit():
     assert len(routed.body["tool_choice"]["allowed_tools"]["tools"]) == 2
 
 
-@pytest.mark.parametrize("tools", [
-    [chat_tool("weather"), "not a tool", *CHAT_TOOLS[1:]],  # malformed spec
-    [*CHAT_TOOLS, chat_tool("weather")],  # duplicate name
+@pytest.mark.parametrize(("tools", "error"), [
+    ([chat_tool("weather"), "not a tool", *CHAT_TOOLS[1:]], "SpecError: tools[1]: a tool spec must be an object"),
+    ([*CHAT_TOOLS[:3], {**chat_tool("x"), "function": {"name": "x", "parameters": {"type": "array"}}}],
+     "SpecError: tool 'x'"),
+    ([*CHAT_TOOLS, chat_tool("weather")], "DuplicateNameError: tool 'get_weather'"),
 ])
-def test_bad_tools_fail_open(overlap_router, tools):
+def test_bad_tools_fail_open(overlap_router, tools, error):
     body = chat("weather in Paris", tools=tools)
     routed = route_request(body, "chat", overlap_router, k=2)
-    assert routed.body is body and routed.error and routed.ranked
+    assert routed.body is body and routed.error.startswith(error) and routed.ranked
     assert routed.tools_in == routed.tools_out == len(tools)
 
 

@@ -18,6 +18,8 @@ request's own tools with the shared router's reranker.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -44,6 +46,8 @@ MAX_UPSTREAM_TOOLS = 128
 TOOL_FIELDS = ("tools", "functions")
 # The conversation's field per API.
 MESSAGE_FIELDS: dict[Api, str] = {"chat": "messages", "responses": "input"}
+# Loaded tool specs kept for reuse: clients resend the same tools with every request.
+TOOL_CACHE_SIZE = 4096
 # tool_choice values that allowed_tools mode replaces; any other choice (a forced tool, "none",
 # the client's own allowed_tools) is the client's decision and is kept.
 OPEN_CHOICES = (None, "auto", "required")
@@ -128,7 +132,7 @@ def route_request(
 
 def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode) -> RoutedRequest:
     specs = {field: list(body[field]) for field in TOOL_FIELDS if _is_list(body.get(field))}
-    loaded = {field: [load_tool(spec, where=f"{field}[{i}]") for i, spec in enumerate(value)]
+    loaded = {field: [load_request_tool(spec, f"{field}[{i}]") for i, spec in enumerate(value)]
               for field, value in specs.items()}
     entries = [item for items in loaded.values() for item in items]
     functions = [item for item in entries if isinstance(item, ToolItem)]
@@ -163,6 +167,26 @@ def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode
         routed["tool_choice"] = allowed_choice(api, allowed, "required" if choice == "required" else "auto")
     out = [item.name for item in entries if kept(item)]
     return RoutedRequest(routed, True, tuple(out), len(entries), len(out))
+
+
+def load_request_tool(spec: Any, where: str) -> ToolItem | HostedTool:
+    """Load one of a request's tool specs, reusing the item of an identical spec seen before.
+
+    Loading validates the parameters' JSON Schema, which costs milliseconds per tool; the cache,
+    keyed by the spec's JSON text, makes a resent tool list nearly free.
+
+    Raises:
+        SpecError: The spec is malformed; ``where`` locates it.
+    """
+    try:
+        return _load_tool_json(json.dumps(spec, sort_keys=True))
+    except (TypeError, ValueError):  # not JSON (TypeError) or malformed (SpecError): load it again to say where
+        return load_tool(spec, where=where)
+
+
+@functools.lru_cache(maxsize=TOOL_CACHE_SIZE)
+def _load_tool_json(text: str) -> ToolItem | HostedTool:
+    return load_tool(json.loads(text))
 
 
 def _is_list(value: Any) -> bool:
