@@ -139,14 +139,16 @@ def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode
     unchanged = RoutedRequest(body, False, tuple(item.name for item in entries), len(entries), len(entries))
     budget = max(MAX_UPSTREAM_TOOLS - (len(entries) - len(functions)), 0)
     limit = min(k, budget)
-    messages = body.get(MESSAGE_FIELDS[api])
-    query = routing_query(messages)
     choice = body.get("tool_choice")
     keeps_definitions = mode == "allowed_tools" and len(entries) <= MAX_UPSTREAM_TOOLS
-    if len(functions) <= limit or not query.strip():
+    if len(functions) <= limit:
         return unchanged
     if keeps_definitions and "functions" not in loaded and choice not in OPEN_CHOICES:
         return unchanged  # the client's own choice stands and every definition stays: nothing to do
+    messages = body.get(MESSAGE_FIELDS[api])
+    query = routing_query(messages)
+    if not query.strip():
+        return unchanged  # nothing to route on (e.g. only tool outputs after previous_response_id)
 
     always = [*choice_names(choice), *choice_names(body.get("function_call"))]
     per_request = Router(router.reranker, registry=Registry(functions), first_stage=router.first_stage,
