@@ -5,6 +5,7 @@
     toolrouter tools  --tools tools.json "query" [-k 5] [--json]
     toolrouter tables --ddl schema.sql [--dialect postgres] "question" [-k 3] [--json]
     toolrouter tables --db sqlite:///shop.db "question"
+    toolrouter serve  --upstream https://api.openai.com/v1 [--port 8000] [-k 8] [--mode allowed_tools]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
+from toolrouter.rerank import load_reranker
 from toolrouter.router import Router, Selection
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -144,3 +146,35 @@ def schema(name: Annotated[str, typer.Argument(help="Which file format: 'registr
     if name != "registry":
         raise fail(f"unknown schema {name!r}; valid: 'registry'")
     console.print_json(json.dumps(json_schema()))
+
+
+@app.command()
+def serve(
+    upstream: Annotated[str, typer.Option(
+        help="Base URL of the OpenAI-compatible API, e.g. https://api.openai.com/v1.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    k: Annotated[int, typer.Option("--k", "-k", help="Ranked function tools kept per request.")] = 8,
+    mode: Annotated[str, typer.Option(
+        help="filter: drop the other tool definitions; allowed_tools: keep them and restrict tool_choice.")] = "filter",
+    api_key: Annotated[str | None, typer.Option(
+        envvar="TOOLROUTER_API_KEY",
+        help="Key clients must send (x-toolrouter-key, or Authorization: Bearer). Open when omitted.")] = None,
+    upstream_api_key: Annotated[str | None, typer.Option(
+        envvar="TOOLROUTER_UPSTREAM_API_KEY",
+        help="Upstream key used when a client sends none of its own.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for upstream reads.")] = 600.0,
+    model: ModelOption = None,
+) -> None:
+    """Run the OpenAI-compatible proxy that routes each request's tools."""
+    try:
+        import uvicorn
+
+        from toolrouter.proxy.app import create_app
+
+        application = create_app(upstream, Router(model), k=k, mode=mode,  # type: ignore[arg-type]
+                                 api_key=api_key, upstream_api_key=upstream_api_key, timeout=timeout)
+        load_reranker(model)  # loaded once per process: a bad --model fails here, with a clear message
+    except (ToolrouterError, ImportError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    uvicorn.run(application, host=host, port=port)

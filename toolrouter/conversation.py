@@ -61,11 +61,15 @@ def _calls_in(message: Any) -> list[str]:
 
 
 def as_items(messages: Any) -> list[Any]:
-    """A conversation as a list of messages (a bare string is one user message)."""
+    """A conversation as a list of messages (a bare string is one user message).
+
+    Message objects with ``model_dump()`` (the openai client's pydantic types, as in
+    ``input += response.output``) are read as the dicts they serialize to.
+    """
     if isinstance(messages, str):
         return [messages]
     if isinstance(messages, Sequence):
-        return list(messages)
+        return [m.model_dump() if callable(getattr(m, "model_dump", None)) else m for m in messages]
     return []
 
 

@@ -98,7 +98,21 @@ class MissingDependencyError(ToolrouterError, ImportError):
 
 
 class ProxyError(ToolrouterError):
-    """The proxy cannot forward a request upstream."""
+    """The proxy cannot forward a request; answered with ``status`` in OpenAI's error JSON.
+
+    Args:
+        message: What went wrong, for the client (never contains credentials).
+        status: The HTTP status to answer with. Defaults to 502.
+        code: OpenAI's machine-readable ``error.code`` (``upstream_timeout`` ...). Defaults to None.
+        param: The request field at fault, when one is. Defaults to None.
+    """
+
+    def __init__(self, message: str, status: int = 502, code: str | None = None, param: str | None = None) -> None:
+        self.message = message
+        self.status = status
+        self.code = code
+        self.param = param
+        super().__init__(message)
 
 
 class SQLError(ToolrouterError):
