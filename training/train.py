@@ -32,20 +32,20 @@ logger = logging.getLogger("training")
 # Hyperparameters of the shipped model (also written to the run's hparams.json).
 DEFAULTS: dict[str, Any] = {
     "seed": 13,
-    "num_layers": 6,
-    "freeze_layers": 2,
-    "steps": 2000,
-    "groups_per_step": 4,
-    "negatives": 5,
+    "num_layers": 4,
+    "freeze_layers": 1,
+    "steps": 700,
+    "groups_per_step": 6,
+    "negatives": 3,
     "micro_batches": 2,
     "max_length": 128,
     "max_query_length": 48,
-    "lr": 6e-5,
-    "head_lr": 3e-4,
-    "warmup": 150,
+    "lr": 1e-4,
+    "head_lr": 1e-3,
+    "warmup": 40,
     "weight_decay": 0.01,
     "bce_weight": 0.5,
-    "checkpoint_every": 100,
+    "checkpoint_every": 25,
     "log_every": 10,
 }
 
@@ -219,7 +219,7 @@ def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
         record: dict[str, Any] = {"step": step + 1, "loss": round(loss.item(), 4), "bce": round(bce.item(), 4),
                                   "pairs_per_s": round(seen / (time.time() - started), 1)}
         if (step + 1) % hp["checkpoint_every"] == 0 or step + 1 == hp["steps"]:
-            if (step + 1) % (hp["checkpoint_every"] * 10) == 0 or step + 1 == hp["steps"]:
+            if (step + 1) % (hp["checkpoint_every"] * 8) == 0 or step + 1 == hp["steps"]:
                 record["dev"] = evaluate(model, tokenizer, dev_groups, hp, limit=60)
             temp = checkpoint.with_suffix(".tmp")
             torch.save({"model": {n: p.detach() for n, p in trainable},
