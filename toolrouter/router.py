@@ -100,6 +100,8 @@ class Router:
             ``"bm25"`` or ``"e5"``. Defaults to "hybrid".
         threshold: Default minimum score for ranked selections; ``"auto"`` uses the model's
             calibrated no-tool threshold; None keeps the top k whatever their scores. Defaults to None.
+        candidates: Fixed number of first-stage candidates the cross-encoder scores; None adapts
+            it to the registry size and ``k`` (see :meth:`candidate_count`). Defaults to None.
         **model_options: Passed to :func:`toolrouter.load_reranker` (``max_length``, ``device`` ...).
 
     Example::
@@ -116,6 +118,7 @@ class Router:
         registry: Registry | None = None,
         first_stage: FirstStage = "hybrid",
         threshold: float | Literal["auto"] | None = None,
+        candidates: int | None = None,
         **model_options: Any,
     ) -> None:
         self.model = os.fspath(model) if isinstance(model, os.PathLike) else model
@@ -123,6 +126,7 @@ class Router:
         self.registry = registry if registry is not None else Registry()
         self.first_stage = first_stage
         self.threshold = threshold
+        self.candidates = candidates
         self._reranker: Reranker | None = model if isinstance(model, Reranker) else None
         self._indexes: dict[ItemKind, tuple[int, FirstStageIndex]] = {}
         self._lock = threading.Lock()
@@ -157,6 +161,8 @@ class Router:
     # Scoring
     def candidate_count(self, size: int, k: int) -> int:
         """How many items the cross-encoder scores for a registry of ``size`` items and a top ``k``."""
+        if self.candidates is not None:
+            return min(size, self.candidates)
         if size <= FULL_RERANK_LIMIT:
             return size
         return min(size, max(MIN_CANDIDATES, CANDIDATES_PER_K * k))

@@ -79,6 +79,9 @@ class BaseReranker(ABC):
         cache_size: Scores kept in the LRU cache. Defaults to ``DEFAULT_CACHE_SIZE``.
     """
 
+    # Score above which an item counts as relevant (``Router(threshold="auto")``); models calibrate it.
+    default_threshold: float = 0.5
+
     def __init__(self, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.name = name
         self.cache = ScoreCache(cache_size)

