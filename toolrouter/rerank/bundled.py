@@ -35,28 +35,27 @@ def bundled_metadata(directory: Path = MODEL_DIR) -> dict[str, Any]:
 
 
 def build_bundled_model(directory: Path = MODEL_DIR):
-    """The bundled ``XLMRobertaForSequenceClassification`` and its tokenizer, in eval mode."""
-    import torch
+    """The bundled ``XLMRobertaForSequenceClassification`` and its tokenizer, in eval mode.
+
+    Raises:
+        RerankerError: A model file is missing or corrupt (names it).
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
     from transformers.utils import logging as hf_logging
 
-    from toolrouter.rerank.e5_weights import build_tokenizer, encoder_state_dict, read_e5_file
+    from toolrouter.rerank.e5_weights import build_cross_encoder, build_tokenizer, read_e5_file
 
     hf_logging.disable_progress_bar()
-    config_path, weights_path = directory / "config.json", directory / "model.safetensors"
+    meta = bundled_metadata(directory)
+    weights = directory / "model.safetensors"
     try:
-        config = XLMRobertaConfig.from_json_file(str(config_path))
-        tuned = load_file(str(weights_path))
-    except (OSError, ValueError, SafetensorError) as exc:
-        raise RerankerError(f"bundled model file in {directory} is missing or corrupt: {exc}") from exc
+        tuned = load_file(str(weights))
+    except (OSError, SafetensorError) as exc:
+        raise RerankerError(f"bundled model weights {weights} are missing or corrupt: {exc}") from exc
     e5file = read_e5_file()
-    state = {f"roberta.{name}": tensor for name, tensor in
-             encoder_state_dict(e5file, num_layers=config.num_hidden_layers).items()}
-    state.update({name: tensor.to(torch.float32) for name, tensor in tuned.items()})
-    model = XLMRobertaForSequenceClassification.from_pretrained(None, config=config, state_dict=state)
-    return model.eval(), build_tokenizer(e5file)
+    model = build_cross_encoder(e5file, num_layers=meta["num_layers"], tuned=tuned)
+    return model, build_tokenizer(e5file)
 
 
 def load_bundled(**options: Any):

@@ -604,14 +604,21 @@ def build_encoder(e5file: E5File | None = None, num_layers: int | None = None) -
 
 
 def build_cross_encoder(
-    e5file: E5File | None = None, num_layers: int | None = None, seed: int = DEFAULT_HEAD_SEED
+    e5file: E5File | None = None,
+    num_layers: int | None = None,
+    seed: int = DEFAULT_HEAD_SEED,
+    tuned: Mapping[str, torch.Tensor] | None = None,
 ) -> XLMRobertaForSequenceClassification:
     """An XLM-R cross-encoder whose encoder is e5 and whose one-logit head is fresh, in eval mode.
 
     The head (``classifier.dense`` and ``classifier.out_proj``) is drawn from a generator seeded
     with ``seed``, so the same arguments always give the same model, without touching torch's
     global random state. ``num_layers`` keeps only the first N encoder layers (a faster model).
-    Without ``e5file`` the bundled file is read.
+    ``tuned`` replaces weights by name (fine-tuned layers and head, as the bundled model ships
+    them). Without ``e5file`` the bundled file is read.
+
+    Raises:
+        RerankerError: ``tuned`` names a weight the model does not have, or has the wrong shape.
     """
     import torch
     from transformers import XLMRobertaForSequenceClassification
@@ -625,5 +632,10 @@ def build_cross_encoder(
         torch.nn.init.normal_(weight, std=config.initializer_range, generator=generator)
         state[f"classifier.{name}.weight"] = weight
         state[f"classifier.{name}.bias"] = torch.zeros(out_features)
+    for name, tensor in (tuned or {}).items():
+        if name not in state or state[name].shape != tensor.shape:
+            expected = tuple(state[name].shape) if name in state else "no such weight"
+            raise RerankerError(f"fine-tuned weight {name!r} {tuple(tensor.shape)} does not fit the model ({expected})")
+        state[name] = tensor.to(torch.float32)
     model = XLMRobertaForSequenceClassification.from_pretrained(None, config=config, state_dict=state)
     return model.eval()
