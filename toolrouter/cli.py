@@ -138,6 +138,21 @@ def tables(
         raise fail(str(exc)) from exc
 
 
+@app.command("export-model")
+def export_model(
+    directory: Annotated[Path, typer.Argument(help="Where to write the Hugging Face model directory.")],
+    dtype: Annotated[str, typer.Option(help="Weight precision: float32, float16 or bfloat16.")] = "float32",
+) -> None:
+    """Write the bundled model as a standard Hugging Face directory (CrossEncoder, TEI, vLLM)."""
+    from toolrouter.rerank.bundled import export_bundled
+
+    try:
+        export_bundled(directory, dtype=dtype)
+    except (ToolrouterError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"wrote {directory}")
+
+
 @app.command()
 def schema(name: Annotated[str, typer.Argument(help="Which file format: 'registry'.")] = "registry") -> None:
     """Print the JSON Schema of a file format toolrouter reads."""

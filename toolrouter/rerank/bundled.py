@@ -58,10 +58,11 @@ def build_bundled_model(directory: Path = MODEL_DIR):
     return model, build_tokenizer(e5file)
 
 
-def load_bundled(**options: Any):
+def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     """Load the bundled cross-encoder as an :class:`~toolrouter.rerank.cross_encoder.HFCrossEncoder`.
 
     Args:
+        directory: Where the fine-tuned weights are. Defaults to the package's ``models/default``.
         **options: ``HFCrossEncoder`` options (``batch_size``, ``device``, ``precision`` ...);
             ``max_length``/``max_query_length`` default to the lengths the model was trained with.
 
@@ -70,10 +71,35 @@ def load_bundled(**options: Any):
     """
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
 
-    meta = bundled_metadata()
-    model, tokenizer = build_bundled_model()
+    meta = bundled_metadata(directory)
+    model, tokenizer = build_bundled_model(directory)
     options.setdefault("max_length", meta["max_length"])
     options.setdefault("max_query_length", meta["max_query_length"])
     reranker = HFCrossEncoder(model, tokenizer, name=BUNDLED_NAME, **options)
     reranker.default_threshold = float(meta["threshold"])
     return reranker
+
+
+def export_bundled(target: Path, dtype: str = "float32") -> Path:
+    """Write the bundled model as a standard Hugging Face directory (config, safetensors, tokenizer).
+
+    sentence-transformers' ``CrossEncoder``, Hugging Face TEI and vLLM load the result as an
+    ``XLMRobertaForSequenceClassification`` with one label (score = sigmoid(logit)).
+
+    Args:
+        target: Output directory (created).
+        dtype: ``"float32"``, ``"float16"`` or ``"bfloat16"`` weights. Defaults to "float32".
+    """
+    import torch
+
+    choices = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+    if dtype not in choices:
+        raise ValueError(f"dtype must be one of {', '.join(map(repr, choices))}, got {dtype!r}")
+    model, tokenizer = build_bundled_model()
+    model.config.id2label = {0: "relevance"}
+    model.config.label2id = {"relevance": 0}
+    target.mkdir(parents=True, exist_ok=True)
+    model.to(choices[dtype]).save_pretrained(target)
+    tokenizer.model_max_length = bundled_metadata()["max_length"]
+    tokenizer.save_pretrained(target)
+    return target

@@ -1,0 +1,68 @@
+"""The bundled default model: loads offline, routes the announcement's examples, exports to HF."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toolrouter import Router, load_reranker
+from toolrouter.rerank.bundled import MODEL_DIR, bundled_metadata
+
+pytestmark = pytest.mark.skipif(not (MODEL_DIR / "model.safetensors").exists(), reason="bundled model not built")
+
+SKINCARE_QUERY = "Organic skincare products for sensitive skin"
+SKINCARE_DOCS = [
+    "Organic skincare for sensitive skin with aloe vera and chamomile.",
+    "New makeup trends focus on bold colors and innovative techniques",
+    "Bio-Hautpflege für empfindliche Haut mit Aloe Vera und Kamille",
+    "Neue Make-up-Trends setzen auf kräftige Farben und innovative Techniken",
+    "Cuidado de la piel orgánico para piel sensible con aloe vera y manzanilla",
+    "Las nuevas tendencias de maquillaje se centran en colores vivos y técnicas innovadoras",
+    "针对敏感肌专门设计的天然有机护肤产品",
+    "新的化妆趋势注重鲜艳的颜色和创新的技巧",
+    "敏感肌のために特別に設計された天然有機スキンケア製品",
+    "新しいメイクのトレンドは鮮やかな色と革新的な技術に焦点を当てています",
+]
+ROAD_TRIP = "I am planning a road trip from Berlin to Munich in my Volkswagen VII. Can you calculate the carbon footprint of this trip?"
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return load_reranker()
+
+
+def test_multilingual_skincare_relevant_above_irrelevant(bundled):
+    scores = bundled.score(SKINCARE_QUERY, SKINCARE_DOCS)
+    relevant, irrelevant = scores[0::2], scores[1::2]
+    assert relevant.min() > irrelevant.max(), scores
+
+
+def test_announcement_tool_and_table_examples(bundled, announcement_tools, announcement_ddl):
+    router = Router(bundled)
+    router.add_tools(announcement_tools)
+    router.add_tables(announcement_ddl, dialect="mysql")
+    assert router.select_tools(ROAD_TRIP, k=1)[0].name == "calculateCarbonFootprint"
+    tables = router.select_tables("which customers bought a summer outfit in the past 7 days?", k=1, expand=None)
+    assert tables[0].name == "transactions"
+
+
+def test_router_defaults_to_the_bundled_model(bundled):
+    assert Router().reranker is bundled
+    assert 0.0 < bundled.default_threshold < 1.0
+    assert bundled.default_threshold == pytest.approx(bundled_metadata()["threshold"])
+
+
+def test_export_model_loads_as_a_standard_cross_encoder(bundled, tmp_path):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from toolrouter.rerank.bundled import export_bundled
+
+    export_bundled(tmp_path / "export")
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "export").eval()
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "export")
+    inputs = tokenizer([SKINCARE_QUERY] * 2, SKINCARE_DOCS[:2], return_tensors="pt", padding=True)
+    import torch
+
+    with torch.inference_mode():
+        exported = model(**inputs).logits[:, 0].sigmoid().numpy()
+    np.testing.assert_allclose(exported, bundled.score(SKINCARE_QUERY, SKINCARE_DOCS[:2]), atol=2e-3)
