@@ -1,0 +1,22 @@
+"""Text-to-SQL: pick the tables a question needs, prompt a model, check and run its SQL safely.
+
+One module per stage, each consuming the previous one's output:
+
+- :mod:`~toolrouter.sql.joins`: tables that join the selected ones through foreign keys
+  (``Router.select_tables(..., expand="fk")`` uses it);
+- :mod:`~toolrouter.sql.prune`: keep a table's key columns and those the question is about;
+- :mod:`~toolrouter.sql.prompt`: CREATE TABLE statements in the target dialect (sqlglot);
+- :mod:`~toolrouter.sql.validate`: one read-only statement over known tables and columns, LIMITed;
+- :mod:`~toolrouter.sql.execute`: run it on a read-only connection with a timeout and a row cap;
+- :mod:`~toolrouter.sql.pipeline`: all of it with an OpenAI-compatible chat model.
+
+sqlglot, SQLAlchemy and openai are imported only when a function needs them.
+"""
+
+from toolrouter.sql.joins import Bridge, bridge_tables, fk_graph
+
+__all__ = [
+    "Bridge",
+    "bridge_tables",
+    "fk_graph",
+]
