@@ -14,9 +14,16 @@ sqlglot, SQLAlchemy and openai are imported only when a function needs them.
 """
 
 from toolrouter.sql.joins import Bridge, bridge_tables, fk_graph
+from toolrouter.sql.prompt import SQLPrompt, build_prompt, create_table_sql, schema_sql
+from toolrouter.sql.prune import prune_columns
 
 __all__ = [
     "Bridge",
+    "SQLPrompt",
     "bridge_tables",
+    "build_prompt",
+    "create_table_sql",
     "fk_graph",
+    "prune_columns",
+    "schema_sql",
 ]
