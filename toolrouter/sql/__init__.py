@@ -16,6 +16,7 @@ sqlglot, SQLAlchemy and openai are imported only when a function needs them.
 from toolrouter.sql.joins import Bridge, bridge_tables, fk_graph
 from toolrouter.sql.prompt import SQLPrompt, build_prompt, create_table_sql, schema_sql
 from toolrouter.sql.prune import prune_columns
+from toolrouter.sql.validate import validate_sql
 
 __all__ = [
     "Bridge",
@@ -26,4 +27,5 @@ __all__ = [
     "fk_graph",
     "prune_columns",
     "schema_sql",
+    "validate_sql",
 ]
