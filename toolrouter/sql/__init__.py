@@ -13,6 +13,7 @@ One module per stage, each consuming the previous one's output:
 sqlglot, SQLAlchemy and openai are imported only when a function needs them.
 """
 
+from toolrouter.sql.execute import QueryResult, dialect_of, execute, read_only_engine, reflect_read_only
 from toolrouter.sql.joins import Bridge, bridge_tables, fk_graph
 from toolrouter.sql.prompt import SQLPrompt, build_prompt, create_table_sql, schema_sql
 from toolrouter.sql.prune import prune_columns
@@ -20,12 +21,17 @@ from toolrouter.sql.validate import validate_sql
 
 __all__ = [
     "Bridge",
+    "QueryResult",
     "SQLPrompt",
     "bridge_tables",
     "build_prompt",
     "create_table_sql",
+    "dialect_of",
+    "execute",
     "fk_graph",
     "prune_columns",
+    "read_only_engine",
+    "reflect_read_only",
     "schema_sql",
     "validate_sql",
 ]
