@@ -15,6 +15,7 @@ sqlglot, SQLAlchemy and openai are imported only when a function needs them.
 
 from toolrouter.sql.execute import QueryResult, dialect_of, execute, read_only_engine, reflect_read_only
 from toolrouter.sql.joins import Bridge, bridge_tables, fk_graph
+from toolrouter.sql.pipeline import SQLAnswer, SQLPipeline, ask, extract_sql
 from toolrouter.sql.prompt import SQLPrompt, build_prompt, create_table_sql, schema_sql
 from toolrouter.sql.prune import prune_columns
 from toolrouter.sql.validate import validate_sql
@@ -22,12 +23,16 @@ from toolrouter.sql.validate import validate_sql
 __all__ = [
     "Bridge",
     "QueryResult",
+    "SQLAnswer",
+    "SQLPipeline",
     "SQLPrompt",
+    "ask",
     "bridge_tables",
     "build_prompt",
     "create_table_sql",
     "dialect_of",
     "execute",
+    "extract_sql",
     "fk_graph",
     "prune_columns",
     "read_only_engine",
