@@ -38,6 +38,8 @@ def refused(sql: str, registry, dialect: str = "sqlite", **options) -> SQLValida
     'SELECT "Home Town", staffid FROM hr.staff',
     'SELECT s."Home Town" FROM staff AS s',
     "SELECT FIRST_NAME FROM Customer_Personal_Info;",
+    "WITH products AS (SELECT 1 AS shadow) SELECT shadow FROM products",
+    "SELECT value FROM json_each('[1, 2]')",
 ])
 def test_valid_queries_pass(sql, registry):
     assert validate_sql(sql, registry).endswith("LIMIT 1000")

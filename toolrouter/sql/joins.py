@@ -87,7 +87,6 @@ def bridge_tables(tables: Iterable[TableItem], selected: Sequence[str], priority
     waiting = list(terminals)
     while waiting:
         component = {waiting.pop(0)}
-        tree.setdefault(next(iter(component)), set())
         while waiting:
             path = _shortest_path(graph, component, set(waiting), order, max_bridges)
             if path is None:

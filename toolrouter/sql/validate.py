@@ -181,24 +181,27 @@ def _did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
-def _is_table_function(table: exp.Table) -> bool:
-    from sqlglot import exp
+def _table_references(statement: exp.Expression, catalog: Catalog) -> list[tuple[exp.Table, TableItem | None]]:
+    """Each reference to a stored table, with its registry table (None when unknown).
 
-    return not isinstance(table.this, exp.Identifier)
-
-
-def _check_tables(statement: exp.Expression, catalog: Catalog) -> None:
-    """Refuse references to tables the registry lacks (CTE names, table functions and a CREATE's target aside)."""
+    CTE names and table functions (``json_each(...)``, ``generate_series(...)``) are not stored tables.
+    """
     from sqlglot import exp
 
     ctes = {cte.alias_or_name.casefold() for cte in statement.find_all(exp.CTE)}
+    return [(table, catalog.find(table)) for table in statement.find_all(exp.Table)
+            if isinstance(table.this, exp.Identifier) and (table.db or table.name.casefold() not in ctes)]
+
+
+def _check_tables(statement: exp.Expression, catalog: Catalog) -> None:
+    """Refuse references to tables the registry lacks (a CREATE's new table aside)."""
+    from sqlglot import exp
+
     created = statement.this if isinstance(statement, exp.Create) else None
-    for table in statement.find_all(exp.Table):
-        if _is_table_function(table) or table is created or (created is not None and table.parent is created):
+    for table, item in _table_references(statement, catalog):
+        if created is not None and (table is created or table.parent is created):
             continue
-        if not table.db and table.name.casefold() in ctes:
-            continue
-        if catalog.find(table) is None:
+        if item is None:
             name = ".".join(p for p in (table.catalog, table.db, table.name) if p)
             hint = _did_you_mean(name, [t.name for t in catalog.tables])
             raise SQLValidationError(f"unknown table {name!r}{hint}", *_position(table))
@@ -217,13 +220,12 @@ def _check_columns(query: exp.Query, catalog: Catalog, dialect: str) -> None:
     from sqlglot.schema import MappingSchema
 
     work = query.copy()
-    keys = {id(t): f"_t{i}" for i, t in enumerate(catalog.tables)}
+    keys = {t.name: f"_t{i}" for i, t in enumerate(catalog.tables)}
     mapping: dict[str, dict[str, str]] = {}
-    for table in list(work.find_all(exp.Table)):
-        item = None if _is_table_function(table) else catalog.find(table)
-        if item is None:  # a CTE reference
+    for table, item in _table_references(work, catalog):
+        if item is None:
             continue
-        key = keys[id(item)]
+        key = keys[item.name]
         mapping[key] = {c.name.casefold(): "UNKNOWN" for c in item.columns}
         if not table.alias:
             table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
