@@ -95,7 +95,9 @@ def run_demo(model: str | None = None, console: Console | None = None) -> None:
     console.print(savings_text(prompt), style="bold green")
 
     console.print(Rule("4 · a hand-written answer, validated and run read-only"))
-    checked = validate_sql(DEMO_SQL, router, "sqlite", pretty=True)
-    console.print(Syntax(checked, "sql", word_wrap=True))
+    console.print(Syntax(DEMO_SQL, "sql", word_wrap=True))
+    checked = validate_sql(DEMO_SQL, router, "sqlite")
+    console.print(f"validate_sql accepted it (read-only, known tables and columns) and added a limit:\n{checked}",
+                  style="dim", highlight=False)
     result = execute(checked, DEMO_DB, max_rows=DEMO_ROWS)
     console.print(result_table(result, "summer apparel bought in the 7 days up to the newest sale"))

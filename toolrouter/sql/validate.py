@@ -37,7 +37,7 @@ DEFAULT_LIMIT = 1000
 
 
 def validate_sql(sql: str, tables: Router | Registry | Iterable[TableItem], dialect: str = "sqlite", *,
-                 allow_write: bool = False, limit: int | None = DEFAULT_LIMIT, pretty: bool = False) -> str:
+                 allow_write: bool = False, limit: int | None = DEFAULT_LIMIT) -> str:
     """The checked SQL, limited, in ``dialect``; see the module docstring for the checks.
 
     Args:
@@ -46,7 +46,6 @@ def validate_sql(sql: str, tables: Router | Registry | Iterable[TableItem], dial
         dialect: The sqlglot dialect the SQL is written in (and regenerated in). Defaults to "sqlite".
         allow_write: Accept DML/DDL statements (table names are still checked). Defaults to False.
         limit: Row limit added to a query that has none; None adds none. Defaults to ``DEFAULT_LIMIT``.
-        pretty: Return the SQL laid out over several lines. Defaults to False.
 
     Raises:
         SQLValidationError: The SQL is refused; the message says why and where.
@@ -64,7 +63,7 @@ def validate_sql(sql: str, tables: Router | Registry | Iterable[TableItem], dial
         _check_columns(statement, catalog, dialect)
         if limit is not None and statement.args.get("limit") is None:
             statement = statement.limit(limit)
-    return statement.sql(dialect=dialect, pretty=pretty)
+    return statement.sql(dialect=dialect)
 
 
 def parse_statement(sql: str, dialect: str) -> exp.Expression:
