@@ -6,6 +6,9 @@
     toolrouter tables --ddl schema.sql [--dialect postgres] "question" [-k 3] [--json]
     toolrouter tables --db sqlite:///shop.db "question"
     toolrouter serve  --upstream https://api.openai.com/v1 [--port 8000] [-k 8] [--mode allowed_tools]
+    toolrouter sql    --db sqlite:///shop.db "question" [--prompt-only] [--base-url URL --model NAME]
+    toolrouter demo   [--model DIR]
+    toolrouter export-model DIR
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.syntax import Syntax
 from rich.table import Table
 
 from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
 from toolrouter.rerank import load_reranker
 from toolrouter.router import Router, Selection
+from toolrouter.sql.execute import QueryResult
+from toolrouter.sql.pipeline import DEFAULT_LLM
+from toolrouter.sql.prompt import SQLPrompt
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Pick the tools and tables an LLM should see for a request.")
@@ -73,6 +80,11 @@ def show(selections: list[Selection], title: str, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps([selection_json(s) for s in selections]))
         return
+    console.print(selection_table(selections, title))
+
+
+def selection_table(selections: list[Selection], title: str) -> Table:
+    """A rich table of selections: rank, name, score and why each is there."""
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("name", style="bold")
@@ -82,7 +94,7 @@ def show(selections: list[Selection], title: str, as_json: bool) -> None:
         score = "" if math.isnan(s.score) else f"{s.score:.3f}"
         why = s.reason + (f": {s.note}" if s.note else "")
         table.add_row(str(s.rank), s.name, score, why)
-    console.print(table)
+    return table
 
 
 def load_registry(path: Path | None) -> Registry:
@@ -193,3 +205,72 @@ def serve(
     except (ToolrouterError, ImportError, ValueError) as exc:
         raise fail(str(exc)) from exc
     uvicorn.run(application, host=host, port=port)
+
+
+@app.command()
+def sql(
+    question: Annotated[str, typer.Argument(help="The natural-language question.")],
+    db: Annotated[str, typer.Option(help="SQLAlchemy URL (or SQLite file) of the database; opened read-only.")],
+    prompt_only: Annotated[bool, typer.Option("--prompt-only", help="Print the prompt; call no model.")] = False,
+    dialect: Annotated[str | None, typer.Option(help="sqlglot dialect; the database's by default.")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many tables to rank (joining tables are added).")] = 3,
+    prune: Annotated[bool, typer.Option("--prune-columns", help="Show only key and mentioned columns.")] = False,
+    base_url: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible API.")] = None,
+    model: Annotated[str, typer.Option("--model", help="Chat model that writes the SQL.")] = DEFAULT_LLM,
+    reranker: Annotated[str | None, typer.Option(
+        "--reranker", help="Reranker model directory or cached hub id; the bundled model when omitted.")] = None,
+) -> None:
+    """Answer a question with SQL; without a model configured, print the pruned prompt."""
+    import os
+
+    from toolrouter.sql import SQLPipeline
+    from toolrouter.sql.pipeline import openai_client
+
+    has_model = not prompt_only and bool(base_url or os.environ.get("OPENAI_API_KEY"))
+    try:
+        client = openai_client(base_url) if has_model else None
+        pipeline = SQLPipeline(Router(reranker), db, client=client, model=model, dialect=dialect, k=k, prune=prune)
+        if not has_model:
+            prompt = pipeline.prompt(question)
+            console.print(selection_table(list(prompt.selections), f"tables for: {question}"))
+            console.print(Syntax(f"-- system: {prompt.system}\n\n{prompt.user}", "sql", word_wrap=True))
+            console.print(savings_text(prompt))
+            if not prompt_only:
+                console.print("no model configured: pass --base-url URL or set OPENAI_API_KEY to run the SQL",
+                              style="dim")
+            return
+        answer = pipeline.ask(question)
+        console.print(selection_table(list(answer.selections), f"tables for: {question}"))
+        console.print(Syntax(answer.sql, "sql", word_wrap=True))
+        console.print(result_table(answer.result))
+    except (ToolrouterError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+
+
+def savings_text(prompt: SQLPrompt) -> str:
+    """``schema tokens: 338 of 2,250 (85% saved)``."""
+    return (f"schema tokens: {prompt.schema_tokens:,} of {prompt.full_schema_tokens:,} "
+            f"({prompt.saved_share:.0%} saved)")
+
+
+def result_table(result: QueryResult, title: str | None = None) -> Table:
+    """A rich table of query rows, noting when the row cap cut them."""
+    caption = "more rows not fetched (row cap)" if result.truncated else f"{len(result.rows)} rows"
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for column in result.columns:
+        table.add_column(column)
+    for row in result.rows:
+        table.add_row(*("NULL" if value is None else str(value) for value in row))
+    return table
+
+
+@app.command()
+def demo(model: ModelOption = None) -> None:
+    """The announcement's examples offline: tools in three languages, tables, a safe SQL answer."""
+    from toolrouter.demo import run_demo
+
+    try:
+        run_demo(model, console)
+    except ToolrouterError as exc:
+        raise fail(str(exc)) from exc
+

@@ -124,8 +124,30 @@ class SQLGenerationError(SQLError):
 
 
 class SQLValidationError(SQLError, ValueError):
-    """SQL that is unparseable, references unknown tables/columns, or writes."""
+    """SQL that is unparseable, references unknown tables/columns, or writes.
+
+    Args:
+        problem: What is wrong, naming the table or column.
+        line: 1-based line of the offending token, when known.
+        col: 1-based column of that token, when known.
+    """
+
+    def __init__(self, problem: str, line: int | None = None, col: int | None = None) -> None:
+        self.problem = problem
+        self.line = line
+        self.col = col
+        position = f" (line {line}, col {col})" if line is not None else ""
+        super().__init__(f"{problem}{position}")
 
 
 class SQLExecutionError(SQLError):
-    """The database refused the statement, or it ran past its timeout."""
+    """The database refused the statement, or it ran past its timeout.
+
+    Args:
+        problem: What went wrong.
+        timed_out: True when the statement was stopped at its timeout.
+    """
+
+    def __init__(self, problem: str, *, timed_out: bool = False) -> None:
+        self.timed_out = timed_out
+        super().__init__(problem)

@@ -32,6 +32,8 @@ CANDIDATES_PER_K = 8
 MAX_QUERY_CHARS = 4000
 
 Reason = Literal["ranked", "always", "called", "bridge"]
+# How select_tables adds tables that join the selected ones: "fk" follows foreign keys.
+Expand = Literal["fk"]
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,8 @@ class Router:
         return value
 
     def _select(self, query: str, kind: ItemKind, k: int, threshold: float | Literal["auto"] | None,
-                keep: Iterable[tuple[str, Reason]]) -> list[Selection]:
+                keep: Iterable[tuple[str, Reason]]) -> tuple[list[Selection], list[ScoredItem]]:
+        """The kept and top-k items, plus the full ranking they were taken from."""
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         kept: dict[str, Reason] = {}
@@ -229,7 +232,7 @@ class Router:
                 continue
             selections.append(Selection(scored.item.name, scored.score, scored.item, len(selections) + 1))
             taken += 1
-        return selections
+        return selections, ranked
 
     def select_tools(
         self,
@@ -259,7 +262,7 @@ class Router:
                 query = routing_query(messages)
         if not self.registry.tools:
             return []
-        return self._select(query if query is not None else "", "tool", k, threshold, keep)
+        return self._select(query if query is not None else "", "tool", k, threshold, keep)[0]
 
     def select_tables(
         self,
@@ -267,18 +270,31 @@ class Router:
         k: int = 3,
         threshold: float | Literal["auto"] | None = None,
         always: Iterable[str] = (),
+        expand: Expand | None = "fk",
     ) -> list[Selection]:
-        """The tables to show the model for ``question``, best first.
+        """The tables to show the model for ``question``, best first, then the tables joining them.
 
         Args:
             question: The natural-language question.
             k: Ranked tables to return. Defaults to 3.
             threshold: Minimum score for ranked tables; overrides the router's. Defaults to None.
             always: Table names kept regardless of score. Defaults to ().
+            expand: ``"fk"`` appends the tables needed to join the selected ones through foreign keys
+                (``reason="bridge"``, see :mod:`toolrouter.sql.joins`); None adds nothing. Defaults to "fk".
         """
+        if expand not in ("fk", None):
+            raise ValueError(f"expand must be one of 'fk', None, got {expand!r}")
         if not self.registry.tables:
             return []
-        return self._select(question, "table", k, threshold, [(name, "always") for name in always])
+        selections, ranked = self._select(question, "table", k, threshold, [(name, "always") for name in always])
+        if expand == "fk":
+            from toolrouter.sql.joins import bridge_tables
+
+            scores = {s.item.name: s.score for s in ranked}
+            for bridge in bridge_tables(self.registry.tables, [s.name for s in selections], priority=list(scores)):
+                selections.append(Selection(bridge.name, scores.get(bridge.name, float("nan")),
+                                            self.registry[bridge.name], len(selections) + 1, "bridge", bridge.note))
+        return selections
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the registry (atomically) to ``path``."""
