@@ -25,8 +25,9 @@ def load_reranker(name_or_path: str | Reranker | None = None, **options: Any) ->
 
     Args:
         name_or_path: ``None`` or ``"default"`` for the bundled offline model; a local Hugging Face
-            model directory or a hub id already in the local cache; or a ready :class:`Reranker`,
-            returned as is. Defaults to None.
+            model directory or a hub id already in the local cache (XLM-RoBERTa cross-encoders such as
+            jina-reranker-v2 and bge-reranker-v2-m3 run on the native backend, others on Hugging
+            Face's); or a ready :class:`Reranker`, returned as is. Defaults to None.
         **options: Backend options (``max_length``, ``batch_size``, ``device``, ``precision`` ...).
 
     Raises:
@@ -45,10 +46,16 @@ def load_reranker(name_or_path: str | Reranker | None = None, **options: Any) ->
 
 
 def _create(name: str, options: dict[str, Any]) -> Reranker:
+    """Pick the backend: the bundled model, the native XLM-RoBERTa backend
+    (jina-reranker-v2, bge-reranker-v2-m3 and other XLM-R cross-encoders), else Hugging Face's."""
     if name == "default":
         from toolrouter.rerank.bundled import load_bundled
 
         return load_bundled(**options)
+    from toolrouter.rerank import xlmr
+
+    if xlmr.is_native(name, options.get("cache_dir")):
+        return xlmr.XLMRobertaReranker.from_pretrained(name, **options)
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
 
     return HFCrossEncoder(name, **options)
