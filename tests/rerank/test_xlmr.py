@@ -14,12 +14,14 @@ from toolrouter.rerank import load_reranker
 from toolrouter.rerank.cross_encoder import HFCrossEncoder
 from toolrouter.rerank.xlmr import (
     JINA_RERANKER_V2,
+    WindowSettings,
     XLMRobertaConfig,
     XLMRobertaCrossEncoder,
     XLMRobertaReranker,
     checkpoint_layout,
     hf_state_dict,
     native_state_dict,
+    window_settings,
     window_spans,
 )
 
@@ -162,6 +164,15 @@ def test_window_spans_follow_jina():
     assert window_spans(0, 16, 4) == [(0, 0)]
     assert window_spans(50, 16, 4) == [(0, 16), (12, 28), (24, 40), (34, 50)]
     assert window_spans(17, 16, 0) == [(0, 16), (1, 17)]
+
+
+def test_window_settings_fit_the_position_table(native, tokenizer):
+    assert window_settings(512, 1024, 80, 1024) == (512, 1024, 80)
+    assert window_settings(512, 1024, 80, 64) == WindowSettings(max_query_length=32, max_length=64, overlap_tokens=80)
+    assert XLMRobertaReranker(native, tokenizer, precision="float32").settings == (32, 64, 80)
+    for bad in [(512, 4, 80), (2, 64, 80), (8, 64, -1)]:
+        with pytest.raises(ValueError, match="must be"):
+            window_settings(*bad, 64)
 
 
 def test_long_documents_score_their_best_window(reranker, native, tokenizer):

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -356,9 +356,17 @@ def window_spans(length: int, budget: int, overlap: int) -> list[tuple[int, int]
     return spans
 
 
+class WindowSettings(NamedTuple):
+    """How queries and documents are fitted into sequences (see :func:`window_settings`)."""
+
+    max_query_length: int
+    max_length: int
+    overlap_tokens: int
+
+
 def window_settings(max_query_length: int, max_length: int, overlap_tokens: int,
-                    position_limit: int) -> tuple[int, int, int]:
-    """Validated ``(max_query_length, max_length, overlap_tokens)``.
+                    position_limit: int) -> WindowSettings:
+    """Validated settings.
 
     ``max_length`` is clipped to the model's position table and the query to half of it, so a
     document always keeps at least half the window (Jina asserts ``max_length >= 2 * max_query_length``).
@@ -370,7 +378,7 @@ def window_settings(max_query_length: int, max_length: int, overlap_tokens: int,
     if overlap_tokens < 0:
         raise ValueError(f"overlap_tokens must be 0 or more, got {overlap_tokens}")
     max_length = min(max_length, position_limit)
-    return min(max_query_length, max_length // 2), max_length, overlap_tokens
+    return WindowSettings(min(max_query_length, max_length // 2), max_length, overlap_tokens)
 
 
 class XLMRobertaReranker(BaseReranker):
@@ -465,11 +473,11 @@ class XLMRobertaReranker(BaseReranker):
     def _scores(self, pairs: Sequence[tuple[str, str]], max_query_length: int | None = None,
                 max_length: int | None = None, overlap_tokens: int | None = None) -> np.ndarray:
         """Scores with per-call options; the instance's own settings go through the cache."""
-        default_query, default_length, default_overlap = self.settings
+        own = self.settings
         settings = window_settings(
-            default_query if max_query_length is None else max_query_length,
-            default_length if max_length is None else max_length,
-            default_overlap if overlap_tokens is None else overlap_tokens,
+            own.max_query_length if max_query_length is None else max_query_length,
+            own.max_length if max_length is None else max_length,
+            own.overlap_tokens if overlap_tokens is None else overlap_tokens,
             self.position_limit,
         )
         if settings == self.settings:
