@@ -19,6 +19,7 @@ from toolrouter.rerank.xlmr import (
     XLMRobertaCrossEncoder,
     XLMRobertaReranker,
     checkpoint_layout,
+    export_hf_checkpoint,
     hf_state_dict,
     native_state_dict,
     window_settings,
@@ -157,6 +158,19 @@ def test_bf16_safetensors_in_jina_layout_load_strictly(jina_dir, native):
     bf16 = XLMRobertaReranker.from_pretrained(jina_dir, precision="bfloat16", cache_size=0)
     assert bf16.model.roberta.emb_ln.weight.dtype == torch.bfloat16
     np.testing.assert_allclose(bf16.score(QUERY, ["w1 w9", "w7"]), loaded.score(QUERY, ["w1 w9", "w7"]), atol=0.05)
+
+
+def test_export_gives_a_directory_transformers_loads_without_remote_code(tmp_path, jina_dir):
+    from transformers import AutoModelForSequenceClassification
+
+    out = export_hf_checkpoint(jina_dir, tmp_path / "exported")
+    assert "auto_map" not in json.loads((out / "config.json").read_text())
+    exported = AutoModelForSequenceClassification.from_pretrained(out, dtype=torch.float32).eval()
+    native = XLMRobertaReranker.from_pretrained(jina_dir, precision="float32").model
+    ids, mask = padded_batch([20, 7])
+    with torch.inference_mode():
+        torch.testing.assert_close(exported(input_ids=ids, attention_mask=mask).logits, native(ids, mask))
+    assert {f.name for f in out.iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json"}
 
 
 def test_window_spans_follow_jina():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from functools import cache
@@ -65,6 +66,8 @@ WINDOW_SPECIALS = 2
 
 # Weight files tried, in order, in a model directory.
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# Tokenizer files copied by export_hf_checkpoint when present.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "sentencepiece.bpe.model")
 
 # Hugging Face XLMRobertaLayer parameter names → jina's Block names (same tensors).
 HF_LAYER_NAMES = {
@@ -612,6 +615,41 @@ def load_weights(directory: Path, source: str) -> dict[str, Tensor]:
             return load_file(path)
         return torch.load(path, map_location="cpu", weights_only=True)
     raise missing_weights_error(source, f"no {' or '.join(WEIGHT_FILES)} in {directory}")
+
+
+def export_hf_checkpoint(source: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
+                         cache_dir: str | None = None) -> Path:
+    """Write a checkpoint as a standard Hugging Face ``XLMRobertaForSequenceClassification`` directory.
+
+    jina-reranker-v2 ships in its own parameter names with remote code; the exported directory loads
+    in engines that read the standard layout without remote code (transformers, TEI, vLLM). The
+    weights keep their license (jina-reranker-v2-base-multilingual: CC-BY-NC-4.0).
+
+    Args:
+        source: A model directory or a hub id in the local cache, in either layout.
+        out_dir: Where to write ``config.json``, ``model.safetensors`` and the tokenizer files; created if needed.
+        cache_dir: The Hugging Face cache to look in. Defaults to the standard one.
+
+    Returns:
+        The output directory.
+    """
+    from safetensors.torch import save_file
+
+    source = os.fspath(source)
+    directory = resolve_model_dir(source, cache_dir)
+    raw_config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    XLMRobertaConfig.from_dict(raw_config)
+    state = hf_state_dict(native_state_dict(load_weights(directory, source)))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({key: tensor.contiguous() for key, tensor in state.items()}, out / "model.safetensors")
+    # Without auto_map nothing points at remote code; model_type picks transformers' own XLM-R classes.
+    config = {key: value for key, value in raw_config.items() if key != "auto_map"} | {"model_type": "xlm-roberta"}
+    (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    for name in TOKENIZER_FILES:
+        if (directory / name).is_file():
+            shutil.copyfile(directory / name, out / name)
+    return out
 
 
 def missing_weights_error(source: str, problem: str) -> RerankerError:
