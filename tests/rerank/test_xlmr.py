@@ -22,6 +22,7 @@ from toolrouter.rerank.xlmr import (
     export_hf_checkpoint,
     hf_state_dict,
     native_state_dict,
+    supports_config,
     window_settings,
     window_spans,
 )
@@ -171,6 +172,26 @@ def test_export_gives_a_directory_transformers_loads_without_remote_code(tmp_pat
     with torch.inference_mode():
         torch.testing.assert_close(exported(input_ids=ids, attention_mask=mask).logits, native(ids, mask))
     assert {f.name for f in out.iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json"}
+
+
+def test_which_configs_the_native_backend_takes():
+    assert supports_config(JINA_CONFIG)
+    assert supports_config({k: v for k, v in JINA_CONFIG.items() if k != "architectures"})  # jina's auto_map
+    assert not supports_config({k: v for k, v in JINA_CONFIG.items() if k not in ("architectures", "auto_map")})
+    assert not supports_config(JINA_CONFIG | {"position_embedding_type": "rotary"})
+    assert not supports_config({"architectures": ["BertForSequenceClassification"]})
+
+
+def test_encoding_ignores_truncation_set_on_the_tokenizer(native, tokenizer, reranker):
+    document = " ".join(f"w{i}" for i in range(100, 140))
+    expected = reranker.score_pairs([("w1 w2", document)])
+    tokenizer.backend_tokenizer.enable_truncation(3)  # as some tokenizer.json files ship
+    try:
+        fresh = XLMRobertaReranker(native, tokenizer, precision="float32", max_length=24, max_query_length=8,
+                                   overlap_tokens=4, cache_size=0)
+    finally:
+        tokenizer.backend_tokenizer.no_truncation()
+    np.testing.assert_allclose(fresh.score_pairs([("w1 w2", document)]), expected, atol=1e-6)
 
 
 def test_window_spans_follow_jina():

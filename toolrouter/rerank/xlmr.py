@@ -133,12 +133,15 @@ class XLMRobertaConfig:
 def supports_config(raw: Mapping[str, Any]) -> bool:
     """Whether a ``config.json`` describes a model this module reproduces exactly.
 
-    Jina's config names ``XLMRobertaForSequenceClassification`` in ``architectures`` (next to an
-    ``auto_map`` into its remote code, which is not used); so do bge-reranker-v2-m3 and any
-    Hugging Face XLM-R cross-encoder.
+    Jina's config names ``XLMRobertaForSequenceClassification`` in ``architectures`` next to an
+    ``auto_map`` into its remote code (``XLMRobertaFlashConfig``; either is enough, the code is not
+    used); bge-reranker-v2-m3 and other Hugging Face XLM-R cross-encoders name the architecture.
     """
+    auto_map = raw.get("auto_map") or {}
+    jina_remote_code = ("AutoModelForSequenceClassification" in auto_map
+                        and str(auto_map.get("AutoConfig", "")).endswith("XLMRobertaFlashConfig"))
     return (
-        "XLMRobertaForSequenceClassification" in (raw.get("architectures") or [])
+        ("XLMRobertaForSequenceClassification" in (raw.get("architectures") or []) or jina_remote_code)
         and raw.get("position_embedding_type", "absolute") == "absolute"
         and raw.get("hidden_act", "gelu") == "gelu"
     )
@@ -427,6 +430,7 @@ class XLMRobertaReranker(BaseReranker):
         self.dtype = resolve_dtype(precision, self.device)
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.tokenizer = tokenizer
+        self._encoder = private_encoder(tokenizer)
         self.position_limit = model.config.position_limit
         self.settings = window_settings(max_query_length, max_length, overlap_tokens, self.position_limit)
         self.batch_size = batch_size
@@ -492,17 +496,20 @@ class XLMRobertaReranker(BaseReranker):
         """Each pair's best window score (sigmoid of the logit)."""
         if not pairs:
             return np.empty(0, dtype=np.float32)
-        tok = self.tokenizer
-        queries = {query: tok(query, truncation=True, max_length=max_query_length)["input_ids"]
-                   for query in dict.fromkeys(query for query, _ in pairs)}
-        documents = tok([text for _, text in pairs], add_special_tokens=False, verbose=False)["input_ids"]
+        encoder, sep = self._encoder, self.tokenizer.sep_token_id
+        queries = {}
+        for query in dict.fromkeys(query for query, _ in pairs):
+            encoding = encoder.encode(query, add_special_tokens=False)
+            encoding.truncate(max_query_length - encoder.num_special_tokens_to_add(is_pair=False))
+            queries[query] = encoder.post_process(encoding).ids  # <s> query </s>, specials included
+        documents = [e.ids for e in encoder.encode_batch([text for _, text in pairs], add_special_tokens=False)]
         sequences: list[list[int]] = []
         owners: list[int] = []
         for index, ((query, _), document) in enumerate(zip(pairs, documents)):
             query_ids = queries[query]
             budget = max_length - len(query_ids) - WINDOW_SPECIALS
             for start, end in window_spans(len(document), budget, min(overlap_tokens, budget // 4)):
-                sequences.append([*query_ids, tok.sep_token_id, *document[start:end], tok.sep_token_id])
+                sequences.append([*query_ids, sep, *document[start:end], sep])
                 owners.append(index)
         scores = np.full(len(pairs), -np.inf, dtype=np.float32)
         np.maximum.at(scores, np.asarray(owners), self._forward(sequences))
@@ -561,6 +568,25 @@ class XLMRobertaReranker(BaseReranker):
             overlap_tokens = overlap
         scores = self._scores([(query, text) for text in documents], max_query_length, max_length, overlap_tokens)
         return ranked_results(documents, scores, top_n, return_documents)
+
+
+def private_encoder(tokenizer: Any) -> Any:
+    """A private copy of a fast tokenizer's backend with truncation and padding off.
+
+    Hugging Face tokenizers store truncation settings on the shared backend at each call, which is
+    not thread-safe, and a tokenizer.json may ship with truncation on; encoding on a private copy
+    never sees, nor leaves, such settings.
+    """
+    from tokenizers import Tokenizer
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise RerankerError(f"{type(tokenizer).__name__} is not a fast tokenizer: the XLM-RoBERTa backend needs "
+                            "one (a tokenizer.json next to the model)")
+    encoder = Tokenizer.from_str(backend.to_str())
+    encoder.no_truncation()
+    encoder.no_padding()
+    return encoder
 
 
 def read_config(source: str, cache_dir: str | None = None) -> dict[str, Any] | None:
