@@ -169,6 +169,14 @@ def test_requests_run_concurrently_but_bounded(service, base_url):
     documents = [f"weather {i}" for i in range(12)]
     np.testing.assert_allclose(reranker.score(QUERY, documents), expected(QUERY, documents), rtol=1e-6)
     assert len(service.requests) == 6 and 2 <= service.max_in_flight <= 3
+    service.reset()
+    service.delay = 0.1
+    callers = [threading.Thread(target=reranker.score, args=(f"query {n}", documents)) for n in range(3)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(service.requests) == 18 and service.max_in_flight <= 3  # the bound holds across callers
 
 
 def test_retries_on_429_and_503_then_succeeds(service, base_url, caplog):

@@ -61,7 +61,7 @@ Api = Literal["jina", "cohere", "tei", "infinity", "vllm", "vllm-score"]
 DEFAULT_TIMEOUT = 30.0
 # Retries after the first attempt (on 429, 5xx, timeouts and connection errors).
 DEFAULT_MAX_RETRIES = 3
-# Requests of one score() call in flight at once.
+# Requests in flight at once per reranker (every thread's calls together).
 DEFAULT_MAX_CONCURRENCY = 4
 # Seconds before the first retry; doubled for each further retry, then jittered down by up to half.
 DEFAULT_BACKOFF = 0.5
@@ -119,7 +119,8 @@ class RemoteReranker(BaseReranker):
         timeout: Seconds per request. Defaults to ``DEFAULT_TIMEOUT``.
         max_retries: Retries after the first attempt. Defaults to ``DEFAULT_MAX_RETRIES``.
         batch_size: Documents per request. Defaults to the API's limit (see the module docstring).
-        max_concurrency: Requests in flight at once. Defaults to ``DEFAULT_MAX_CONCURRENCY``.
+        max_concurrency: Requests in flight at once, all calls of this reranker together.
+            Defaults to ``DEFAULT_MAX_CONCURRENCY``.
         logits: The service answers raw logits; apply a sigmoid. Defaults to False.
         backoff: Seconds before the first retry (doubled per retry, jittered). Defaults to ``DEFAULT_BACKOFF``.
         name: Display and cache name. Defaults to ``model``, else the URL.
@@ -258,7 +259,9 @@ class RemoteReranker(BaseReranker):
         with self._client_lock:
             if self._client is None:
                 headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-                self._client = httpx.Client(timeout=self.timeout, headers=headers,
+                # The pool holds max_concurrency connections: requests beyond wait for one (untimed),
+                # so all calls of this reranker together keep at most that many in flight.
+                self._client = httpx.Client(timeout=httpx.Timeout(self.timeout, pool=None), headers=headers,
                                             limits=httpx.Limits(max_connections=self.max_concurrency))
             return self._client
 
