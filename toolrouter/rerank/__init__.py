@@ -25,9 +25,12 @@ def load_reranker(name_or_path: str | Reranker | None = None, **options: Any) ->
 
     Args:
         name_or_path: ``None`` or ``"default"`` for the bundled offline model; a local Hugging Face
-            model directory or a hub id already in the local cache; or a ready :class:`Reranker`,
-            returned as is. Defaults to None.
-        **options: Backend options (``max_length``, ``batch_size``, ``device``, ``precision`` ...).
+            model directory or a hub id already in the local cache (XLM-RoBERTa cross-encoders such as
+            jina-reranker-v2 and bge-reranker-v2-m3 run on the native backend, others on Hugging
+            Face's); an ``http(s)://`` rerank service URL (:class:`~toolrouter.rerank.remote.RemoteReranker`,
+            pick its ``api=``); or a ready :class:`Reranker`, returned as is. Defaults to None.
+        **options: Backend options (``max_length``, ``batch_size``, ``device``, ``precision``; for a
+            URL ``api``, ``model``, ``api_key`` ...).
 
     Raises:
         RerankerError: The model cannot be found or loaded; the message says how to fix it.
@@ -45,10 +48,20 @@ def load_reranker(name_or_path: str | Reranker | None = None, **options: Any) ->
 
 
 def _create(name: str, options: dict[str, Any]) -> Reranker:
+    """Pick the backend: the bundled model, a rerank service (URL), the native XLM-RoBERTa backend
+    (jina-reranker-v2, bge-reranker-v2-m3 and other XLM-R cross-encoders), else Hugging Face's."""
     if name == "default":
         from toolrouter.rerank.bundled import load_bundled
 
         return load_bundled(**options)
+    if name.startswith(("http://", "https://")):
+        from toolrouter.rerank.remote import RemoteReranker
+
+        return RemoteReranker(name, **options)
+    from toolrouter.rerank import xlmr
+
+    if xlmr.is_native(name, options.get("cache_dir")):
+        return xlmr.XLMRobertaReranker.from_pretrained(name, **options)
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
 
     return HFCrossEncoder(name, **options)

@@ -71,6 +71,32 @@ class ScoreCache:
             self._entries.clear()
 
 
+def as_pairs(sentence_pairs: Sequence[Sequence[str]] | Sequence[str]) -> tuple[list[tuple[str, str]], bool]:
+    """Jina's ``compute_score`` input as (query, document) tuples, and whether it was one bare pair."""
+    single = len(sentence_pairs) == 2 and all(isinstance(x, str) for x in sentence_pairs)
+    pairs = [tuple(sentence_pairs)] if single else [tuple(p) for p in sentence_pairs]
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"compute_score expects (query, document) pairs, got {pair!r}")
+    return pairs, single
+
+
+def ranked_results(
+    documents: Sequence[str], scores: np.ndarray, top_n: int | None, return_documents: bool
+) -> list[dict[str, Any]]:
+    """Jina's ``rerank`` answer: best first, ties in input order, plain ``int`` indices, cut at ``top_n``."""
+    order = sorted(range(len(documents)), key=lambda i: (-scores[i], i))
+    if top_n is not None and top_n > 0:
+        order = order[:top_n]
+    results = []
+    for i in order:
+        result: dict[str, Any] = {"relevance_score": float(scores[i]), "index": int(i)}
+        if return_documents:
+            result["document"] = documents[i]
+        results.append(result)
+    return results
+
+
 class BaseReranker(ABC):
     """Shared behaviour of all backends: caching and the familiar scoring interfaces.
 
@@ -120,11 +146,7 @@ class BaseReranker(ABC):
         self, sentence_pairs: Sequence[Sequence[str]] | Sequence[str], **_: Any
     ) -> list[float] | float:
         """Scores for ``[[query, doc], ...]``; a single ``[query, doc]`` pair gives one float."""
-        single = len(sentence_pairs) == 2 and all(isinstance(x, str) for x in sentence_pairs)
-        pairs = [tuple(sentence_pairs)] if single else [tuple(p) for p in sentence_pairs]
-        for pair in pairs:
-            if len(pair) != 2:
-                raise ValueError(f"compute_score expects (query, document) pairs, got {pair!r}")
+        pairs, single = as_pairs(sentence_pairs)
         scores = self.score_pairs(pairs).tolist()
         return scores[0] if single else scores
 
@@ -133,17 +155,7 @@ class BaseReranker(ABC):
         **_: Any,
     ) -> list[dict[str, Any]]:
         """Jina's ``rerank``: ``[{"document", "relevance_score", "index"}]``, best first, stable."""
-        scores = self.score(query, documents)
-        order = sorted(range(len(documents)), key=lambda i: (-scores[i], i))
-        if top_n is not None and top_n > 0:
-            order = order[:top_n]
-        results = []
-        for i in order:
-            result: dict[str, Any] = {"relevance_score": float(scores[i]), "index": int(i)}
-            if return_documents:
-                result["document"] = documents[i]
-            results.append(result)
-        return results
+        return ranked_results(documents, self.score(query, documents), top_n, return_documents)
 
     # sentence-transformers CrossEncoder's interface.
     def predict(self, sentences: Sequence[Sequence[str]], convert_to_numpy: bool = True, **_: Any):

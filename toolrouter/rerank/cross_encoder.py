@@ -151,27 +151,35 @@ class HFCrossEncoder(BaseReranker):
     def _score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         torch = self._torch
         encoded = self._encode_pairs(pairs)
-        order = np.argsort([len(ids) for ids, _ in encoded], kind="stable")
         scores = np.empty(len(pairs), dtype=np.float32)
         pad_id = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                width = max(len(encoded[i][0]) for i in rows)
-                input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-                type_ids = torch.zeros((len(rows), width), dtype=torch.long)
-                attention = torch.zeros((len(rows), width), dtype=torch.long)
-                for row, i in enumerate(rows):
-                    ids, types = encoded[i]
-                    input_ids[row, : len(ids)] = torch.tensor(ids)
-                    type_ids[row, : len(ids)] = torch.tensor(types)
-                    attention[row, : len(ids)] = 1
+            for rows in length_sorted_batches([len(ids) for ids, _ in encoded], self.batch_size):
+                input_ids, attention = pad_batch([encoded[i][0] for i in rows], pad_id)
                 inputs = {"input_ids": input_ids, "attention_mask": attention}
                 if self.uses_token_types:
-                    inputs["token_type_ids"] = type_ids
+                    inputs["token_type_ids"] = pad_batch([encoded[i][1] for i in rows], 0)[0]
                 logits = self.model(**{key: value.to(self.device) for key, value in inputs.items()}).logits
                 scores[rows] = logits_to_scores(logits.float()).cpu().numpy()
         return scores
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Row indices grouped into batches of similar length (stable), so each batch carries little padding."""
+    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def pad_batch(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ``(ids, attention_mask)`` long tensors for lists of token ids."""
+    torch = import_torch()
+    width = max(len(row) for row in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[i, : len(row)] = 1
+    return ids, mask
 
 
 def logits_to_scores(logits: torch.Tensor) -> torch.Tensor:
