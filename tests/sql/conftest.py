@@ -3,25 +3,16 @@ loopback, a tiny random-weight cross-encoder and a deterministic word-overlap re
 
 from __future__ import annotations
 
-import re
 import shutil
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from toolrouter.demo import DEMO_DB
-from toolrouter.rerank.base import BaseReranker
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
-TINY_VOCAB = [
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "tool", "description", "parameters", "weather", "city", "carbon",
-    "footprint", "distance", "calculate", "get", "create", "table", "int", "varchar", "primary", "key", "foreign",
-    "references", "customer", "product",
-]
 # What the scripted upstream answers, by requested model name.
 SCRIPTED_REPLIES = {
     "valid": "Here you go:\n```sql\nSELECT c.first_name, t.total_price FROM transactions t "
@@ -30,46 +21,6 @@ SCRIPTED_REPLIES = {
     "write": "DELETE FROM transactions",
     "empty": "",
 }
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A 1-layer BERT cross-encoder with random weights, saved as a Hugging Face directory."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
-
-    torch.manual_seed(0)
-    directory = tmp_path_factory.mktemp("tiny-cross-encoder")
-    (directory / "vocab.txt").write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"))
-    config = BertConfig(vocab_size=len(TINY_VOCAB), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, num_labels=1, max_position_embeddings=128)
-    BertForSequenceClassification(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
-
-
-class WordOverlapReranker(BaseReranker):
-    """A deterministic reranker: the share of query words found in the text (snake/camelCase split)."""
-
-    def __init__(self) -> None:
-        super().__init__("word-overlap")
-
-    def _score_pairs(self, pairs):
-        def words(text: str) -> set[str]:
-            return {w.lower() for w in re.findall(r"[A-Za-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text))}
-
-        return np.array([len(words(q) & words(t)) / max(len(words(q)), 1) for q, t in pairs], dtype=np.float32)
-
-
-@pytest.fixture()
-def overlap_reranker() -> WordOverlapReranker:
-    return WordOverlapReranker()
-
-
-@pytest.fixture(scope="session")
-def announcement_ddl() -> str:
-    return (EXAMPLES / "announcement_tables.sql").read_text(encoding="utf-8")
 
 
 @pytest.fixture()

@@ -53,10 +53,9 @@ def test_lexical_quick_run(tmp_path):
 
 
 def test_selections_match_select_tables():
+    from tests.conftest import WordOverlapReranker
     from toolrouter import Registry, Router
     from toolrouter.registry import parse_ddl
-
-    from .conftest import WordOverlapReranker
 
     router = Router(WordOverlapReranker(), registry=Registry(parse_ddl("""
         CREATE TABLE singer (singer_id INT PRIMARY KEY, name TEXT);

@@ -107,6 +107,8 @@ class BaseReranker(ABC):
 
     # Score above which an item counts as relevant (``Router(threshold="auto")``); models calibrate it.
     default_threshold: float = 0.5
+    # Weight of the e5 bi-encoder's relevance in the router's final score (0: the model alone).
+    bi_encoder_weight: float = 0.0
 
     def __init__(self, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.name = name

@@ -67,7 +67,8 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
             ``max_length``/``max_query_length`` default to the lengths the model was trained with.
 
     The returned reranker's ``default_threshold`` is the calibrated no-tool threshold, used by
-    ``Router(threshold="auto")``.
+    ``Router(threshold="auto")``; its ``bi_encoder_weight`` makes routers blend in the e5
+    bi-encoder's relevance (the model ships as that ensemble; see the model card).
     """
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
 
@@ -77,6 +78,7 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     options.setdefault("max_query_length", meta["max_query_length"])
     reranker = HFCrossEncoder(model, tokenizer, name=BUNDLED_NAME, **options)
     reranker.default_threshold = float(meta["threshold"])
+    reranker.bi_encoder_weight = float(meta.get("bi_encoder_weight", 0.0))
     return reranker
 
 
