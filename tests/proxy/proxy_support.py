@@ -10,7 +10,6 @@ streams one chunk and drops the connection.
 from __future__ import annotations
 
 import json
-import re
 import socket
 import threading
 import time
@@ -20,36 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import numpy as np
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.conftest import WordOverlapReranker
 from toolrouter.rerank.base import BaseReranker
 from toolrouter.router import Router
 
-TINY_VOCAB = [
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "tool", "description", "parameters", "weather", "city", "carbon",
-    "footprint", "distance", "calculate", "get", "create", "table", "int", "varchar", "primary", "key", "foreign",
-    "references", "customer", "product",
-]
 # How long the upstream's "slow" model takes to answer (the strict proxy's timeout is shorter).
 SLOW_SECONDS = 1.5
-
-
-class WordOverlapReranker(BaseReranker):
-    """A deterministic reranker: the share of query words found in the text (a real backend, tiny)."""
-
-    def __init__(self) -> None:
-        super().__init__("word-overlap")
-
-    def _score_pairs(self, pairs):
-        def words(text: str) -> set[str]:
-            return {w.lower() for w in re.findall(r"[A-Za-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text))}
-
-        return np.array([len(words(q) & words(t)) / max(len(words(q)), 1) for q, t in pairs], dtype=np.float32)
 
 
 class BrokenReranker(BaseReranker):
