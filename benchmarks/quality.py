@@ -131,6 +131,8 @@ def calibrate(model: Any, relevant: Sequence[Query], irrelevant: Sequence[Query]
     def top_score(query: Query) -> float:
         return max(s.score for s in router.rank(query.text, "tool", items=[pool[n] for n in query.pool]))
 
+    relevant = [q for q in relevant if q.pool and q.text.strip()]
+    irrelevant = [q for q in irrelevant if q.pool and q.text.strip()]
     relevant_top = np.array([top_score(q) for q in relevant])
     irrelevant_top = np.array([top_score(q) for q in irrelevant])
     threshold = float(np.quantile(relevant_top, MAX_WRONGLY_EMPTIED))
@@ -165,11 +167,13 @@ def main() -> None:
     queries, pool = bfcl()
     bfcl_queries = sample([q for q in queries if q.gold], size)
     report["bfcl"] = {"pool": len(pool), **compare(bfcl_queries, pool, "tool", model, args.candidates, "BFCL global")}
+    write(report, args.out)
 
     irrelevant, irrelevant_pool = bfcl(BFCL_IRRELEVANT_SPLITS)
     report["no_tool"] = calibrate(model, sample(bfcl_queries, 200), sample(irrelevant, 300 if args.quick else None),
                                   {**pool, **irrelevant_pool})
     print("no-tool calibration:", report["no_tool"], flush=True)
+    write(report, args.out)
 
     spider_queries, databases = spider_dev()
     tables = {f"{db}.{name}": table for db, db_tables in databases.items() for name, table in db_tables.items()}
@@ -178,15 +182,21 @@ def main() -> None:
     print("Spider own DB:", report["spider_own_db"], flush=True)
     report["spider_all_tables"] = {"pool": len(tables), **compare(spider_sample, tables, "table", model,
                                                                   args.candidates, "Spider all tables")}
+    write(report, args.out)
 
     xquad_queries, paragraphs = xquad_cross_lingual()
     passages = {key: Passage(key, text) for key, text in paragraphs.items()}
     report["xquad_cross_lingual"] = compare(sample(xquad_queries, 150 if args.quick else 600), passages, "tool",
                                             model, args.candidates, "XQuAD x-lingual")
     report["seconds"] = round(time.time() - started)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    write(report, args.out)
     print(f"wrote {args.out} in {report['seconds']} s")
+
+
+def write(report: dict[str, Any], out: Path) -> None:
+    """Save the sections measured so far (a long run keeps what it finished)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":
