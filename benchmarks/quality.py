@@ -22,7 +22,7 @@ import platform
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -176,10 +176,13 @@ def main() -> None:
     write(report, args.out)
 
     spider_queries, databases = spider_dev()
-    tables = {f"{db}.{name}": table for db, db_tables in databases.items() for name, table in db_tables.items()}
+    # Dev databases share table names (singer, ...): items are named ``db.table``, as the gold is.
+    tables = {f"{db}.{name}": replace(table, name=f"{db}.{name}")
+              for db, db_tables in databases.items() for name, table in db_tables.items()}
     spider_sample = sample(spider_queries, size)
     report["spider_own_db"] = own_pool(spider_sample, tables, "table", model)
     print("Spider own DB:", report["spider_own_db"], flush=True)
+    write(report, args.out)
     report["spider_all_tables"] = {"pool": len(tables), **compare(spider_sample, tables, "table", model,
                                                                   args.candidates, "Spider all tables")}
     write(report, args.out)
