@@ -82,25 +82,11 @@ class Batcher:
 
 
 def encode(tokenizer, pairs: list[tuple[str, str, float]], max_length: int, max_query_length: int):
-    """Token ids for pairs, truncated like the serving backend (query budget first)."""
-    import torch
+    """Padded (ids, mask) for pairs, truncated exactly as the serving backend truncates them."""
+    from toolrouter.rerank.cross_encoder import encode_pairs, pad_batch
 
-    backend = tokenizer.backend_tokenizer
-    specials = backend.num_special_tokens_to_add(is_pair=True)
-    queries = backend.encode_batch([q for q, _, _ in pairs], add_special_tokens=False)
-    texts = backend.encode_batch([t for _, t, _ in pairs], add_special_tokens=False)
-    rows = []
-    for query, text in zip(queries, texts):
-        query.truncate(min(max_query_length, max_length - specials))
-        text.truncate(max(max_length - specials - len(query.ids), 0))
-        rows.append(backend.post_process(query, text, add_special_tokens=True).ids)
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row)
-        mask[i, : len(row)] = 1
-    return ids, mask
+    encoded = encode_pairs(tokenizer, [(q, t) for q, t, _ in pairs], max_length, max_query_length)
+    return pad_batch([ids for ids, _ in encoded], tokenizer.pad_token_id)
 
 
 def is_trainable(name: str, freeze_layers: int) -> bool:

@@ -136,17 +136,7 @@ class HFCrossEncoder(BaseReranker):
 
     def _encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
         """(token ids, token type ids) per pair: query clipped to its budget, text to what is left."""
-        backend = self.tokenizer.backend_tokenizer
-        specials = backend.num_special_tokens_to_add(is_pair=True)
-        queries = backend.encode_batch([q for q, _ in pairs], add_special_tokens=False)
-        texts = backend.encode_batch([t for _, t in pairs], add_special_tokens=False)
-        encoded = []
-        for query, text in zip(queries, texts):
-            query.truncate(min(self.max_query_length, self.max_length - specials))
-            text.truncate(max(self.max_length - specials - len(query.ids), 0))
-            pair = backend.post_process(query, text, add_special_tokens=True)
-            encoded.append((pair.ids, pair.type_ids))
-        return encoded
+        return encode_pairs(self.tokenizer, pairs, self.max_length, self.max_query_length)
 
     def _score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         torch = self._torch
@@ -162,6 +152,26 @@ class HFCrossEncoder(BaseReranker):
                 logits = self.model(**{key: value.to(self.device) for key, value in inputs.items()}).logits
                 scores[rows] = logits_to_scores(logits.float()).cpu().numpy()
         return scores
+
+
+def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int,
+                 max_query_length: int) -> list[tuple[list[int], list[int]]]:
+    """(token ids, token type ids) per (query, text) pair, with specials.
+
+    The query keeps at most ``max_query_length`` tokens and the text fills what is left of
+    ``max_length``; training and serving both encode through here, so they truncate alike.
+    """
+    backend = tokenizer.backend_tokenizer
+    specials = backend.num_special_tokens_to_add(is_pair=True)
+    queries = backend.encode_batch([q for q, _ in pairs], add_special_tokens=False)
+    texts = backend.encode_batch([t for _, t in pairs], add_special_tokens=False)
+    encoded = []
+    for query, text in zip(queries, texts):
+        query.truncate(min(max_query_length, max_length - specials))
+        text.truncate(max(max_length - specials - len(query.ids), 0))
+        pair = backend.post_process(query, text, add_special_tokens=True)
+        encoded.append((pair.ids, pair.type_ids))
+    return encoded
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
