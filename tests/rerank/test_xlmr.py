@@ -300,3 +300,14 @@ def test_missing_weights_name_the_options(tmp_path, jina_dir):
     (no_weights / "config.json").write_text((jina_dir / "config.json").read_text())
     with pytest.raises(RerankerError, match=r"no model\.safetensors or pytorch_model\.bin"):
         XLMRobertaReranker.from_pretrained(no_weights)
+
+
+def test_hf_cross_encoder_serves_xlmr_classifiers_on_the_native_module(hf_model, tokenizer, tiny_model_dir):
+    reranker = HFCrossEncoder(hf_model, tokenizer, precision="float32", batch_size=2, cache_size=0)
+    assert reranker.is_native and isinstance(reranker.model, XLMRobertaCrossEncoder)
+    documents = ["w1 w2", "", "w5 w6 w7 w8 w9 w10 w11", "w400"]
+    with torch.inference_mode():
+        expected = [hf_model(input_ids=torch.tensor([ids])).logits[0, 0].sigmoid().item()
+                    for ids, _ in reranker._encode_pairs([(QUERY, d) for d in documents])]
+    np.testing.assert_allclose(reranker.score(QUERY, documents), expected, atol=1e-5)
+    assert not HFCrossEncoder(tiny_model_dir, precision="float32").is_native  # BERT stays on transformers

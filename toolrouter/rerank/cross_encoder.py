@@ -120,9 +120,10 @@ class HFCrossEncoder(BaseReranker):
         if tokenizer is None:
             raise ValueError("HFCrossEncoder needs a tokenizer when given a model object")
         super().__init__(name or getattr(model.config, "name_or_path", "") or type(model).__name__, cache_size)
+        from toolrouter.rerank.xlmr import native_twin
+
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(precision, self.device)
-        self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.tokenizer = tokenizer
         positions = getattr(model.config, "max_position_embeddings", max_length)
         # RoBERTa-style models start positions after the pad id, losing pad_id+1 slots.
@@ -132,6 +133,10 @@ class HFCrossEncoder(BaseReranker):
         self.batch_size = batch_size
         # Segment ids matter only to models trained with more than one token type (BERT pairs).
         self.uses_token_types = getattr(model.config, "type_vocab_size", 1) > 1
+        # XLM-R classifiers run on the native module: same logits, less work (see xlmr.native_twin).
+        native = native_twin(model, tokenizer)
+        self.is_native = native is not None
+        self.model = (native or model).to(device=self.device, dtype=self.dtype).eval()
         self._torch = torch
 
     def _encode_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
@@ -146,10 +151,13 @@ class HFCrossEncoder(BaseReranker):
         with torch.inference_mode():
             for rows in length_sorted_batches([len(ids) for ids, _ in encoded], self.batch_size):
                 input_ids, attention = pad_batch([encoded[i][0] for i in rows], pad_id)
-                inputs = {"input_ids": input_ids, "attention_mask": attention}
-                if self.uses_token_types:
-                    inputs["token_type_ids"] = pad_batch([encoded[i][1] for i in rows], 0)[0]
-                logits = self.model(**{key: value.to(self.device) for key, value in inputs.items()}).logits
+                if self.is_native:
+                    logits = self.model(input_ids.to(self.device), attention.to(self.device))
+                else:
+                    inputs = {"input_ids": input_ids, "attention_mask": attention}
+                    if self.uses_token_types:
+                        inputs["token_type_ids"] = pad_batch([encoded[i][1] for i in rows], 0)[0]
+                    logits = self.model(**{key: value.to(self.device) for key, value in inputs.items()}).logits
                 scores[rows] = logits_to_scores(logits.float()).cpu().numpy()
         return scores
 

@@ -142,7 +142,7 @@ def supports_config(raw: Mapping[str, Any]) -> bool:
                         and str(auto_map.get("AutoConfig", "")).endswith("XLMRobertaFlashConfig"))
     return (
         ("XLMRobertaForSequenceClassification" in (raw.get("architectures") or []) or jina_remote_code)
-        and raw.get("position_embedding_type", "absolute") == "absolute"
+        and (raw.get("position_embedding_type") or "absolute") == "absolute"
         and raw.get("hidden_act", "gelu") == "gelu"
     )
 
@@ -195,6 +195,17 @@ class Attention(nn.Module):
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2)
         return self.out_proj(out.flatten(-2))
 
+    def first_token(self, x: Tensor, mask: Tensor) -> Tensor:
+        """The attention output at position 0 only, ``(batch, 1, hidden)``: keys and values still
+        come from every token, but the query projection runs on one."""
+        hidden = x.shape[-1]
+        weight, bias = self.Wqkv.weight, self.Wqkv.bias
+        q = F.linear(x[:, :1], weight[:hidden], bias[:hidden]).unflatten(-1, (self.num_heads, -1)).transpose(1, 2)
+        kv = F.linear(x, weight[hidden:], bias[hidden:]).unflatten(-1, (2, self.num_heads, -1))
+        k, v = kv.permute(2, 0, 3, 1, 4).unbind(0)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2)
+        return self.out_proj(out.flatten(-2))
+
 
 class Mlp(nn.Module):
     """The feed-forward sublayer: fc1 → exact (erf) GELU → fc2."""
@@ -221,6 +232,12 @@ class Block(nn.Module):
     def forward(self, x: Tensor, **attention: Any) -> Tensor:
         x = self.norm1(x + self.mixer(x, **attention))
         return self.norm2(x + self.mlp(x))
+
+    def first_token(self, x: Tensor, mask: Tensor) -> Tensor:
+        """The layer's output at position 0 only, ``(batch, hidden)``: all a classifier on ``<s>`` reads,
+        for about a sixth of the layer's work."""
+        first = self.norm1(x[:, :1] + self.mixer.first_token(x, mask))
+        return self.norm2(first + self.mlp(first))[:, 0]
 
 
 class Encoder(nn.Module):
@@ -278,11 +295,31 @@ class XLMRobertaCrossEncoder(nn.Module):
                 x = layer(x, cu_seqlens=cu_seqlens, max_seqlen=int(lengths.max()))
             first = x[cu_seqlens[:-1].long()]
         else:
+            # The classifier reads only <s>, so the last layer computes only its row (exact, ~20% less work).
             mask = attention_mask.bool()[:, None, None, :]
-            for layer in layers:
+            for layer in layers[:-1]:
                 x = layer(x, mask=mask)
-            first = x[:, 0]
+            first = layers[-1].first_token(x, mask)
         return self.classifier(first)
+
+
+def native_twin(model: Any, tokenizer: Any) -> XLMRobertaCrossEncoder | None:
+    """The native module carrying a transformers XLM-R classifier's weights, or None where it would not
+    compute the same logits: another architecture, or a tokenizer that gives pairs segment ids.
+
+    :class:`~toolrouter.rerank.cross_encoder.HFCrossEncoder` serves XLM-R models (the bundled one
+    included) through it: one fused QKV projection, SDPA, and a last layer that computes ``<s>`` only.
+    """
+    if type(model).__name__ != "XLMRobertaForSequenceClassification":
+        return None
+    raw = model.config.to_dict() | {"architectures": ["XLMRobertaForSequenceClassification"]}
+    if not supports_config(raw) or any(tokenizer("a", "b").get("token_type_ids") or ()):
+        return None
+    config = XLMRobertaConfig.from_dict(raw)
+    with torch.device("meta"):
+        module = XLMRobertaCrossEncoder(config)
+    module.load_state_dict(native_state_dict(model.state_dict()), strict=True, assign=True)
+    return module.to(next(model.parameters()).dtype).eval()
 
 
 def checkpoint_layout(state: Mapping[str, Any]) -> Literal["jina", "hf"]:
