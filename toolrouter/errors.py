@@ -6,7 +6,7 @@
     ├── SpecError               a tool spec or table definition is malformed (names the item)
     │   └── DuplicateNameError  two items share a name in one registry
     ├── SchemaParseError        DDL that sqlglot cannot parse (keeps line and col)
-    ├── RegistryFileError       a saved registry file is unreadable, truncated or invalid
+    ├── RegistryFileError       a registry file cannot be written, or is unreadable, truncated or invalid
     ├── RerankerError           a model cannot be found, loaded or run
     ├── MissingDependencyError  an optional package is missing (names the pip extra)
     ├── ProxyError              the HTTP proxy cannot forward a request
@@ -72,7 +72,12 @@ class SchemaParseError(ToolrouterError, ValueError):
 
 
 class RegistryFileError(ToolrouterError):
-    """A saved registry file cannot be read back."""
+    """A registry file cannot be written, or cannot be read back; the message names the file.
+
+    Args:
+        path: The registry file.
+        problem: What is wrong, in words.
+    """
 
     def __init__(self, path: str, problem: str) -> None:
         self.path = path

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace as replace_fields
 from typing import Any
 
-from toolrouter.errors import DuplicateNameError
+from toolrouter.errors import DuplicateNameError, RegistryFileError
 from toolrouter.registry.canonical import count_tokens
 from toolrouter.registry.database import reflect_database
 from toolrouter.registry.ddl import parse_ddl
@@ -135,7 +135,11 @@ class Registry(Mapping[str, Item]):
         return item
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the registry to a JSON file atomically (see :mod:`toolrouter.registry.store`)."""
+        """Write the registry to a JSON file atomically (see :mod:`toolrouter.registry.store`).
+
+        Raises:
+            RegistryFileError: The file cannot be written (its directory is missing, ...); names it.
+        """
         from toolrouter.registry import store
 
         store.save(path, list(self._items.values()), self.hosted)
@@ -145,11 +149,15 @@ class Registry(Mapping[str, Item]):
         """Read a registry file written by :meth:`save`.
 
         Raises:
-            RegistryFileError: The file is missing, truncated or invalid; names the file.
+            RegistryFileError: The file is missing, truncated, invalid, of an unknown format version,
+                or names one item twice; names the file.
         """
         from toolrouter.registry import store
 
         items, hosted = store.load(path)
-        registry = cls(items)
+        try:
+            registry = cls(items)
+        except DuplicateNameError as exc:
+            raise RegistryFileError(os.fspath(path), str(exc)) from None
         registry.hosted = hosted
         return registry

@@ -2,13 +2,23 @@
 
 Its shape is defined by the pydantic models below; ``schemas/registry.schema.json`` is generated
 from them (``toolrouter schema registry``) and a test keeps the two identical.
+
+A save never leaves a half-written file at the path (see :func:`write_atomic`): a process killed
+mid-save leaves the old or the new registry there, plus at worst its hidden temporary file
+(``.NAME.<16 hex>.tmp``), which loading never reads and a later save removes once it is
+``STALE_TEMP_SECONDS`` old (younger ones may belong to a writer that is still running).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import glob
 import json
 import os
-import tempfile
+import secrets
+import stat
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +29,10 @@ from toolrouter.registry.items import Column, ForeignKey, HostedTool, Item, Tabl
 
 FILE_FORMAT = "toolrouter-registry"
 FILE_VERSION = 1
+# Temporary files of a save are ``.NAME.<TEMP_TOKEN_BYTES * 2 hex digits>.tmp`` next to the file.
+TEMP_TOKEN_BYTES = 8
+# A temporary file this old (seconds) belongs to no running save: a killed writer left it.
+STALE_TEMP_SECONDS = 3600
 
 
 class _Strict(BaseModel):
@@ -68,8 +82,9 @@ class TableRecord(_Strict):
 class RegistryFile(_Strict):
     """A saved registry: tools, hosted tools and tables in insertion order."""
 
-    format: Literal["toolrouter-registry"] = FILE_FORMAT
-    version: Literal[1] = FILE_VERSION
+    # Required, so that no other JSON document (``{}`` ...) reads as an empty registry.
+    format: Literal["toolrouter-registry"]
+    version: Literal[1]
     tools: list[ToolRecord] = Field(default_factory=list)
     hosted: list[HostedRecord] = Field(default_factory=list)
     tables: list[TableRecord] = Field(default_factory=list)
@@ -99,8 +114,8 @@ def to_file(items: list[Item], hosted: list[HostedTool]) -> RegistryFile:
                                                ref_columns=list(fk.ref_columns)) for fk in item.foreign_keys],
                 comment=item.comment, schema=item.schema, format=item.format, spec=_json_or_none(item.spec),
             ))
-    return RegistryFile(tools=tools, hosted=[HostedRecord(type=h.type, spec=h.spec) for h in hosted],
-                        tables=tables)
+    return RegistryFile(format=FILE_FORMAT, version=FILE_VERSION, tools=tools,
+                        hosted=[HostedRecord(type=h.type, spec=h.spec) for h in hosted], tables=tables)
 
 
 def from_file(document: RegistryFile) -> tuple[list[Item], list[HostedTool]]:
@@ -126,38 +141,76 @@ def from_file(document: RegistryFile) -> tuple[list[Item], list[HostedTool]]:
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` so that ``path`` holds either its old or its new content, never a mix.
 
-    The bytes go to a temporary file in the same directory, are fsynced, then renamed over
-    ``path``; the directory is fsynced so the rename itself survives a crash.
+    The bytes go to a new temporary file in the same directory (so the rename stays on one file
+    system), are flushed and fsynced, then renamed over ``path``; on POSIX the directory is fsynced
+    too, so the rename itself survives a power cut. The file keeps the permissions of the one it
+    replaces (a new file gets the umask's). When ``path`` is a symbolic link, the file it points
+    to is replaced and the link kept. On any failure the temporary file is removed.
+
+    Raises:
+        OSError: The file cannot be written; a missing directory is reported as such, not created.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    target = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"directory {target.parent} does not exist", str(target))
+    _remove_stale_temps(target)
+    try:
+        mode: int | None = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(TEMP_TOKEN_BYTES)}.tmp")
+    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(handle, "wb") as stream:
+            if mode is not None:
+                os.chmod(temp, mode)
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    if os.name == "posix":
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temporary files that writers killed mid-save left next to ``target``.
+
+    Only files older than ``STALE_TEMP_SECONDS`` go: a younger one may be a running save's.
+    """
+    pattern = f".{glob.escape(target.name)}.{'[0-9a-f]' * 2 * TEMP_TOKEN_BYTES}.tmp"
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for temp in target.parent.glob(pattern):
+        with contextlib.suppress(OSError):  # removed by another writer meanwhile, or not ours to remove
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
 
 
 def save(path: str | os.PathLike[str], items: list[Item], hosted: list[HostedTool]) -> None:
+    """Write a registry file atomically (see :func:`write_atomic`).
+
+    Raises:
+        RegistryFileError: The file cannot be written (names it and the reason).
+    """
     document = to_file(items, hosted)
-    write_atomic(path, document.model_dump_json(by_alias=True, indent=1).encode("utf-8"))
+    try:
+        write_atomic(path, document.model_dump_json(by_alias=True, indent=1).encode("utf-8"))
+    except OSError as exc:
+        raise RegistryFileError(str(path), f"cannot write it: {exc.strerror or exc}") from exc
 
 
 def load(path: str | os.PathLike[str]) -> tuple[list[Item], list[HostedTool]]:
     """Read a registry file.
 
     Raises:
-        RegistryFileError: The file is missing, truncated, not JSON or not a registry document.
+        RegistryFileError: The file is missing, truncated, not JSON, not a registry document, or
+            of a format version this toolrouter does not read.
     """
     try:
         raw = Path(path).read_bytes()
@@ -166,11 +219,31 @@ def load(path: str | os.PathLike[str]) -> tuple[list[Item], list[HostedTool]]:
     try:
         document = RegistryFile.model_validate_json(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "/".join(str(part) for part in first["loc"])
-        kind = "not valid JSON (truncated or corrupted?)" if first["type"] == "json_invalid" else "invalid"
-        raise RegistryFileError(str(path), f"{kind}: {first['msg']} at /{where}") from None
+        raise RegistryFileError(str(path), _describe(exc)) from None
     return from_file(document)
+
+
+def _describe(error: ValidationError) -> str:
+    """What is wrong with a registry file, in words: broken JSON first, then a foreign or newer document."""
+    problems = error.errors()
+    first = problems[0]
+    if first["type"] == "json_invalid":
+        return f"not valid JSON (truncated or corrupted?): {first['msg']}"
+    if first["loc"] == ():
+        return f"not a toolrouter registry file (the top level is not a JSON object: {first['msg']})"
+    header = {problem["loc"][0]: problem for problem in problems if problem["loc"] in (("format",), ("version",))}
+    if "format" in header:
+        found = "it has no format field" if header["format"]["type"] == "missing" else (
+            f"its format is {header['format']['input']!r}")
+        return f"not a toolrouter registry file ({found}, expected {FILE_FORMAT!r})"
+    if "version" in header:
+        version = header["version"].get("input") if header["version"]["type"] != "missing" else None
+        if isinstance(version, int) and version > FILE_VERSION:
+            return (f"format version {version} is newer than this toolrouter reads ({FILE_VERSION}); "
+                    "upgrade toolrouter to load it")
+        return f"its format version is {version!r}, expected {FILE_VERSION}"
+    where = "/" + "/".join(str(part) for part in first["loc"])
+    return f"invalid: {first['msg']} at {where}"
 
 
 def json_schema() -> dict[str, Any]:

@@ -20,18 +20,34 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
 BUNDLED_NAME = "toolrouter-default"
 
 
+# toolrouter.json's required fields and the types their values must have.
+METADATA_FIELDS = {"num_layers": int, "max_length": int, "max_query_length": int, "threshold": float}
+
+
 def bundled_metadata(directory: Path = MODEL_DIR) -> dict[str, Any]:
     """The shipped model's ``toolrouter.json``: layers, lengths, calibrated threshold.
 
     Raises:
-        RerankerError: The model files are missing or unreadable (names the file).
+        RerankerError: The file is missing, unreadable, or lacks a field of ``METADATA_FIELDS``
+            (names the file).
     """
     path = directory / "toolrouter.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise RerankerError(f"bundled model metadata {path} is missing or corrupt ({exc}); reinstall toolrouter "
-                            "or pass Router(model=DIR)") from exc
+        raise _metadata_error(path, f"is missing or corrupt ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise _metadata_error(path, f"is a JSON {type(meta).__name__}, not an object")
+    for name, kind in METADATA_FIELDS.items():
+        value = meta.get(name)
+        accepted = (int, float) if kind is float else int  # JSON may write a float as 1
+        if isinstance(value, bool) or not isinstance(value, accepted):
+            raise _metadata_error(path, f"needs {name} ({kind.__name__}), got {value!r}")
+    return meta
+
+
+def _metadata_error(path: Path, problem: str) -> RerankerError:
+    return RerankerError(f"bundled model metadata {path} {problem}; reinstall toolrouter or pass Router(model=DIR)")
 
 
 def build_bundled_model(directory: Path = MODEL_DIR):
@@ -54,7 +70,13 @@ def build_bundled_model(directory: Path = MODEL_DIR):
     except (OSError, SafetensorError) as exc:
         raise RerankerError(f"bundled model weights {weights} are missing or corrupt: {exc}") from exc
     e5file = read_e5_file()
-    model = build_cross_encoder(e5file, num_layers=meta["num_layers"], tuned=tuned)
+    if not 1 <= meta["num_layers"] <= e5file.config.num_hidden_layers:
+        raise _metadata_error(directory / "toolrouter.json", f"asks for {meta['num_layers']} layers; "
+                              f"{e5file.path} has {e5file.config.num_hidden_layers}")
+    try:
+        model = build_cross_encoder(e5file, num_layers=meta["num_layers"], tuned=tuned)
+    except RerankerError as exc:
+        raise RerankerError(f"bundled model weights {weights} do not fit {e5file.path}: {exc}") from exc
     return model, build_tokenizer(e5file)
 
 

@@ -211,6 +211,10 @@ def load_hf_model(source: str) -> tuple[Any, Any]:
     """Load a sequence-classification model and tokenizer from a directory or the local HF cache.
 
     Never touches the network: a hub id must already be in the local cache.
+
+    Raises:
+        RerankerError: The model cannot be found, or a file of it is corrupt (a broken
+            ``*.safetensors`` file is named).
     """
     try:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -222,11 +226,17 @@ def load_hf_model(source: str) -> tuple[Any, Any]:
     is_dir = path.is_dir()
     if not is_dir and (source.startswith((".", "/", "~")) or source.count("/") > 1):
         raise RerankerError(f"model directory {source!r} does not exist")
+    if is_dir:
+        if not (path / "config.json").is_file():
+            raise RerankerError(f"model directory {path} has no config.json: not a Hugging Face model directory")
+        check_safetensors(path)
     where = str(path) if is_dir else source
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(where, local_files_only=True)
-    except (OSError, ValueError) as exc:
+    # Broken files surface as OSError, ValueError, TypeError, RuntimeError (weights that do not fit
+    # the config), SafetensorError, or the bare Exception of the tokenizers library.
+    except Exception as exc:
         raise RerankerError(
             f"cannot load cross-encoder {source!r}: {exc}\n"
             "toolrouter never downloads weights at run time. Pass a local model directory "
@@ -234,3 +244,20 @@ def load_hf_model(source: str) -> tuple[Any, Any]:
             "network access (huggingface-cli download <id>), or use Router() for the bundled model."
         ) from exc
     return model, tokenizer
+
+
+def check_safetensors(directory: Path) -> None:
+    """Read the header of every ``*.safetensors`` file in ``directory``, so a truncated or corrupt one
+    is named (safetensors checks that the header is sound and that the data covers it).
+
+    Raises:
+        RerankerError: A file's header is unreadable or promises more data than the file holds.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    for weights in sorted(directory.glob("*.safetensors")):
+        try:
+            with safe_open(str(weights), framework="numpy"):
+                pass
+        except (OSError, SafetensorError) as exc:
+            raise RerankerError(f"weights file {weights} is truncated or corrupt: {exc}") from exc

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -490,11 +491,7 @@ class XLMRobertaReranker(BaseReranker):
         """
         source = os.fspath(source)
         directory = resolve_model_dir(source, cache_dir)
-        try:
-            raw_config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise missing_weights_error(source, f"no readable config.json in {directory}") from exc
-        config = XLMRobertaConfig.from_dict(raw_config)
+        _, config = read_model_config(directory, source)
         state = native_state_dict(load_weights(directory, source))
         with torch.device("meta"):
             module = XLMRobertaCrossEncoder(config)
@@ -627,7 +624,8 @@ def private_encoder(tokenizer: Any) -> Any:
 
 
 def read_config(source: str, cache_dir: str | None = None) -> dict[str, Any] | None:
-    """The ``config.json`` of a local directory or of a hub id in the local cache; None if unavailable."""
+    """The ``config.json`` of a local directory or of a hub id in the local cache; None if unavailable
+    or not a JSON object."""
     path = Path(source).expanduser()
     if path.is_dir():
         file: Any = path / "config.json"
@@ -641,9 +639,10 @@ def read_config(source: str, cache_dir: str | None = None) -> dict[str, Any] | N
         if not isinstance(file, str):
             return None
     try:
-        return json.loads(Path(file).read_text(encoding="utf-8"))
+        raw = json.loads(Path(file).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return raw if isinstance(raw, dict) else None
 
 
 def is_native(source: str, cache_dir: str | None = None) -> bool:
@@ -666,17 +665,52 @@ def resolve_model_dir(source: str, cache_dir: str | None = None) -> Path:
         raise missing_weights_error(source, "not in the local Hugging Face cache") from exc
 
 
+def read_model_config(directory: Path, source: str) -> tuple[dict[str, Any], XLMRobertaConfig]:
+    """``directory``'s ``config.json``, as parsed and as a config.
+
+    Raises:
+        RerankerError: The file is missing (listing the ways to provide a model), not a JSON
+            object, or not a config this backend runs; the message names the file.
+    """
+    path = directory / "config.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise missing_weights_error(source, f"no readable config.json in {directory}") from exc
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise RerankerError(f"model config {path} is corrupt: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise RerankerError(f"model config {path} is a JSON {type(raw).__name__}, not an object")
+    try:
+        return raw, XLMRobertaConfig.from_dict(raw)
+    except RerankerError as exc:
+        raise RerankerError(f"model config {path}: {exc}") from exc
+
+
 def load_weights(directory: Path, source: str) -> dict[str, Tensor]:
-    """The state dict in ``directory``'s first weight file of ``WEIGHT_FILES``."""
+    """The state dict in ``directory``'s first weight file of ``WEIGHT_FILES``.
+
+    Raises:
+        RerankerError: No weight file is there, or the first one is truncated or corrupt (names it).
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     for filename in WEIGHT_FILES:
         path = directory / filename
         if not path.is_file():
             continue
-        if filename.endswith(".safetensors"):
-            from safetensors.torch import load_file
-
-            return load_file(path)
-        return torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            if filename.endswith(".safetensors"):
+                state = load_file(path)
+            else:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+        # torch.load raises UnpicklingError, RuntimeError (bad zip) or EOFError on a broken file.
+        except (OSError, SafetensorError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+            raise RerankerError(f"weights file {path} is truncated or corrupt: {exc}") from exc
+        if not isinstance(state, dict):
+            raise RerankerError(f"weights file {path} holds a {type(state).__name__}, not a state dict")
+        return state
     raise missing_weights_error(source, f"no {' or '.join(WEIGHT_FILES)} in {directory}")
 
 
@@ -700,8 +734,7 @@ def export_hf_checkpoint(source: str | os.PathLike[str], out_dir: str | os.PathL
 
     source = os.fspath(source)
     directory = resolve_model_dir(source, cache_dir)
-    raw_config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    XLMRobertaConfig.from_dict(raw_config)
+    raw_config, _ = read_model_config(directory, source)
     state = hf_state_dict(native_state_dict(load_weights(directory, source)))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
