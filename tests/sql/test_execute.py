@@ -10,7 +10,7 @@ import pytest
 
 from toolrouter.errors import SQLExecutionError
 from toolrouter.sql import dialect_of, execute, read_only_engine
-from toolrouter.sql.execute import session_statements
+from toolrouter.sql.execute import check_single_statement, session_statements
 
 
 def digest(path) -> str:
@@ -112,3 +112,16 @@ def test_dialect_of_backends(shop_db):
     assert dialect_of(shop_db) == dialect_of(str(shop_db)) == "sqlite"
     with pytest.raises(ValueError, match="known: sqlite, postgresql"):
         dialect_of("firebird://u@h/db")
+
+
+@pytest.mark.parametrize("sql", ["SELECT 1", "SELECT ';' AS x;", "SELECT 1; -- done", "SELECT '\\';'"])
+def test_one_statement_passes_the_split_check(sql):
+    check_single_statement(sql, "mysql")
+
+
+@pytest.mark.parametrize(("sql", "backend"), [("SELECT 1; DROP TABLE products", "mysql"),
+                                              ("COMMIT; DELETE FROM transactions", "postgresql"),
+                                              ("SELECT '\\'; DROP TABLE products; --'", "postgresql")])
+def test_stacked_statements_fail_the_split_check(sql, backend):
+    with pytest.raises(SQLExecutionError, match="more than one statement"):
+        check_single_statement(sql, backend)

@@ -83,6 +83,13 @@ def test_position_is_kept(registry):
     ("SELECT * INTO backup FROM transactions", "postgres", "SELECT ... INTO"),
     ("SELECT * INTO backup FROM transactions", "tsql", "SELECT ... INTO"),
     ("SELECT * FROM transactions FOR UPDATE", "postgres", "locking clause"),
+    ("TRUNCATE transactions", "mysql", "got TRUNCATE"),
+    ("SAVEPOINT sp", "sqlite", "got SAVEPOINT"),
+    ("SELECT pg_read_file('/etc/passwd')", "postgres", "function refused: pg_read_file() reads or writes files"),
+    ("SELECT pg_advisory_xact_lock(1)", "postgres", "function refused: pg_advisory_xact_lock() sleeps"),
+    ("SELECT load_extension('evil.so')", "sqlite", "function refused: load_extension() loads or runs native code"),
+    ("SELECT * FROM products /*!50000 INTO OUTFILE '/tmp/x' */", "mysql", "executable comment refused"),
+    ("SELECT 1 /* a /* b */ ; DROP TABLE products; */", "postgres", "nested comment refused"),
 ])
 def test_writes_are_refused(sql, dialect, message, registry):
     assert message in str(refused(sql, registry, dialect))
@@ -98,6 +105,10 @@ def test_writes_pass_when_allowed_but_tables_are_checked(registry):
 @pytest.mark.parametrize("sql", ["SELECT 1; DROP TABLE products", "SELECT 1; SELECT 2"])
 def test_stacked_statements_are_refused(sql, registry):
     assert "expected exactly one statement, got 2" in str(refused(sql, registry))
+
+
+def test_a_trailing_comment_is_not_a_statement(registry):
+    assert validate_sql("SELECT city FROM customer_personal_info; -- all cities", registry).startswith("SELECT city")
 
 
 def test_empty_sql_is_refused(registry):

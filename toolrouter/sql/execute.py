@@ -4,10 +4,15 @@ Read-only is enforced by the database, not only by :func:`~toolrouter.sql.valida
 
 - SQLite: the file is opened through a ``file:...?mode=ro`` URI, every connection runs
   ``PRAGMA query_only = ON`` and gets an authorizer that allows reads only (so neither ``ATTACH``
-  nor ``VACUUM INTO`` can create files, and pragmas cannot be changed back); a progress handler
-  aborts the statement at the deadline.
+  nor ``VACUUM INTO`` can create files, and pragmas cannot be changed back) and refuses the
+  functions in ``SQLITE_DENIED_FUNCTIONS``; a progress handler aborts the statement at the
+  deadline. The sqlite3 driver runs one statement per call.
 - PostgreSQL: each transaction starts with ``SET TRANSACTION READ ONLY`` and
-  ``SET LOCAL statement_timeout``.
+  ``SET LOCAL statement_timeout``. With psycopg (3) the statement is sent with the extended query
+  protocol (``prepare=True``), which holds exactly one statement, so ``COMMIT; DELETE ...`` or
+  ``SET TRANSACTION READ WRITE; DELETE ...`` is refused by the server instead of leaving the
+  read-only transaction. Other drivers send text as it is: :func:`execute` refuses text with more
+  than one statement for them (and for MySQL) before it is sent.
 - MySQL: ``SET SESSION MAX_EXECUTION_TIME`` (MariaDB: ``max_statement_time``) and
   ``START TRANSACTION READ ONLY``; the session value is reset afterwards.
 
@@ -53,6 +58,8 @@ READ_ONLY_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 # Pragmas the SQLite authorizer allows: the schema reads that SQLAlchemy reflection issues.
 SQLITE_READ_PRAGMAS = frozenset({"table_info", "table_xinfo", "foreign_key_list", "index_list", "index_info",
                                  "index_xinfo", "database_list"})
+# Functions the SQLite authorizer refuses: native code, pointer leaks and the fileio extension's file access.
+SQLITE_DENIED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit", "lsdir"})
 
 
 @dataclass(frozen=True)
@@ -135,13 +142,15 @@ def read_only_engine(db: str | os.PathLike[str] | sa.URL | sa.Engine) -> sa.Engi
     return engine
 
 
-def _sqlite_read_authorizer(action: int, arg1: str | None, _arg2: str | None, _db: str | None,
+def _sqlite_read_authorizer(action: int, arg1: str | None, arg2: str | None, _db: str | None,
                             _trigger: str | None) -> int:
     """Allow what a read-only query needs (reading, functions, CTEs, transactions); deny the rest."""
     import sqlite3
 
-    reads = (sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE,
-             sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT)
+    reads = (sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE, sqlite3.SQLITE_TRANSACTION,
+             sqlite3.SQLITE_SAVEPOINT)
+    if action == sqlite3.SQLITE_FUNCTION:  # arg2 is the function's name
+        return sqlite3.SQLITE_DENY if (arg2 or "").casefold() in SQLITE_DENIED_FUNCTIONS else sqlite3.SQLITE_OK
     if action in reads or (action == sqlite3.SQLITE_PRAGMA and arg1 in SQLITE_READ_PRAGMAS):
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
@@ -186,6 +195,38 @@ def session_statements(backend: str, timeout: float, *, mariadb: bool = False) -
     return [], []
 
 
+def check_single_statement(sql: str, backend: str) -> None:
+    """Refuse text holding more than one statement, for drivers that would send it all to the server.
+
+    Not needed for SQLite (the sqlite3 driver runs one statement per call) nor for PostgreSQL over
+    psycopg (3), whose extended query protocol holds one statement; :func:`execute` calls it for the rest
+    (a MySQL driver runs stacked statements only when its connection enables them, as it may).
+
+    Raises:
+        SQLExecutionError: There is a second statement after a semicolon, or the text cannot be tokenized.
+    """
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Dialect.get_or_raise(BACKEND_DIALECTS.get(backend, "")).tokenize(sql)
+    except SqlglotError as exc:
+        raise SQLExecutionError(f"cannot split the statement: {exc}") from None
+    ended = False
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            ended = True
+        elif ended:
+            raise SQLExecutionError("refused: more than one statement in one call "
+                                    f"(a second one starts at line {token.line}, col {token.col})")
+
+
+def _is_psycopg(raw: Any) -> bool:
+    """Whether a DBAPI connection is psycopg (3)'s, which can send a statement with the extended protocol."""
+    return type(raw).__module__.split(".")[0] == "psycopg"
+
+
 def execute(sql: str, db: str | os.PathLike[str] | sa.URL | sa.Engine, *, timeout: float = DEFAULT_TIMEOUT,
             max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
     """Run one checked statement read-only and return its first ``max_rows`` rows.
@@ -212,6 +253,9 @@ def execute(sql: str, db: str | os.PathLike[str] | sa.URL | sa.Engine, *, timeou
             before, after = session_statements(backend, timeout,
                                                mariadb=bool(getattr(engine.dialect, "is_mariadb", False)))
             raw = connection.connection.dbapi_connection
+            extended = backend == "postgresql" and _is_psycopg(raw)
+            if backend != "sqlite" and not extended:
+                check_single_statement(sql, backend)
             try:
                 for statement in before:
                     connection.exec_driver_sql(statement)
@@ -219,9 +263,18 @@ def execute(sql: str, db: str | os.PathLike[str] | sa.URL | sa.Engine, *, timeou
                 deadline = started + timeout
                 if backend == "sqlite":
                     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), SQLITE_PROGRESS_STEPS)
-                result = connection.exec_driver_sql(sql)
-                columns = tuple(result.keys()) if result.returns_rows else ()
-                rows = [tuple(row) for row in result.fetchmany(max_rows + 1)] if result.returns_rows else []
+                # The driver's own cursor, without parameters: '%' stays literal, and psycopg's prepare=True
+                # sends the text with the extended protocol, which the server parses as one statement.
+                cursor = raw.cursor()
+                try:
+                    if extended:
+                        cursor.execute(sql, prepare=True)
+                    else:
+                        cursor.execute(sql)
+                    columns = tuple(column[0] for column in cursor.description or ())
+                    rows = [tuple(row) for row in cursor.fetchmany(max_rows + 1)] if cursor.description else []
+                finally:
+                    cursor.close()
                 elapsed = time.monotonic() - started
             finally:
                 if backend == "sqlite":
@@ -229,10 +282,11 @@ def execute(sql: str, db: str | os.PathLike[str] | sa.URL | sa.Engine, *, timeou
                 connection.rollback()
                 for statement in after:
                     connection.exec_driver_sql(statement)
-    except sa.exc.DBAPIError as exc:
-        if _is_timeout(exc, backend, deadline):
+    except (sa.exc.DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:
+        orig = getattr(exc, "orig", exc)
+        if _is_timeout(orig, backend, deadline):
             raise SQLExecutionError(f"query timed out after {timeout:g} s and was stopped", timed_out=True) from None
-        raise SQLExecutionError(f"the database refused the query: {exc.orig}") from None
+        raise SQLExecutionError(f"the database refused the query: {orig}") from None
     except sa.exc.SQLAlchemyError as exc:
         raise SQLExecutionError(f"cannot run the query: {exc}") from None
     finally:
@@ -241,9 +295,8 @@ def execute(sql: str, db: str | os.PathLike[str] | sa.URL | sa.Engine, *, timeou
     return QueryResult(columns, tuple(rows[:max_rows]), len(rows) > max_rows, elapsed)
 
 
-def _is_timeout(exc: Any, backend: str, deadline: float) -> bool:
+def _is_timeout(orig: Any, backend: str, deadline: float) -> bool:
     """Whether a DBAPI error means the statement hit its time limit."""
-    orig = exc.orig
     if backend == "sqlite":
         return "interrupted" in str(orig) and time.monotonic() > deadline
     if backend == "postgresql":  # query_canceled, from statement_timeout

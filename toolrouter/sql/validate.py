@@ -4,8 +4,13 @@
 names the problem:
 
 - text that does not parse (sqlglot's line and col are kept) and more than one statement;
-- unless ``allow_write``: any statement but a query (SELECT, WITH, set operations), and any write
-  inside one (a CTE wrapping INSERT/UPDATE/DELETE/MERGE, ``SELECT ... INTO``, ``FOR UPDATE``);
+- comments that some database would read differently: MySQL/MariaDB executable comments
+  (``/*! ... */``, ``/*M! ... */``) and comments holding ``/*`` or ``*/`` (PostgreSQL nests
+  comments, MySQL and SQLite do not);
+- unless ``allow_write``: any statement but a query (SELECT, WITH, set operations), any write
+  inside one (a CTE wrapping INSERT/UPDATE/DELETE/MERGE, ``SELECT ... INTO``, ``FOR UPDATE``), and
+  calls to the functions in ``DENIED_FUNCTIONS`` (server files, sleeping and locks, extensions,
+  settings, sequences, large objects, statements passed as text);
 - tables that are not in the registry (CTE names and table functions are fine);
 - in queries, columns that no table in scope has: sqlglot's ``qualify`` resolves aliases, CTEs,
   subqueries, ``USING`` and correlated references against the registry, case-insensitively.
@@ -34,6 +39,37 @@ if TYPE_CHECKING:
 
 # Rows a query may return when it sets no limit itself.
 DEFAULT_LIMIT = 1000
+# Functions a read-only query may not call, lower-cased, with the reason given in the refusal.
+DENIED_FUNCTIONS = {
+    **dict.fromkeys(("pg_read_file", "pg_read_binary_file", "pg_stat_file", "pg_ls_dir", "pg_file_write",
+                     "lo_import", "lo_export", "load_file", "readfile", "writefile", "edit", "openrowset",
+                     "opendatasource"), "reads or writes files on the server"),
+    **dict.fromkeys(("load_extension", "fts3_tokenizer", "sys_exec", "sys_eval", "xp_cmdshell"),
+                    "loads or runs native code"),
+    **dict.fromkeys(("dblink", "dblink_exec", "dblink_connect", "dblink_send_query", "openquery",
+                     "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml",
+                     "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema", "schema_to_xml",
+                     "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
+                     "database_to_xmlschema", "database_to_xml_and_xmlschema"),
+                    "runs SQL given as text or reads tables the registry does not list"),
+    **dict.fromkeys(("pg_sleep", "pg_sleep_for", "pg_sleep_until", "sleep", "benchmark", "get_lock",
+                     "release_lock", "release_all_locks", "waitfor", "master_pos_wait", "source_pos_wait"),
+                    "sleeps, burns time or takes locks"),
+    **dict.fromkeys(("set_config", "pg_reload_conf", "pg_rotate_logfile", "pg_terminate_backend",
+                     "pg_cancel_backend", "pg_promote", "pg_switch_wal", "pg_create_restore_point",
+                     "pg_backup_start", "pg_backup_stop", "pg_start_backup", "pg_stop_backup", "pg_notify",
+                     "nextval", "setval", "lo_create", "lo_creat", "lo_unlink", "lo_from_bytea", "lo_put",
+                     "lo_open", "lowrite"), "changes server or session state"),
+}
+# Name prefixes refused like ``DENIED_FUNCTIONS`` (whole families: advisory locks, directory listings, ...).
+DENIED_FUNCTION_PREFIXES = {
+    "pg_advisory_": "sleeps, burns time or takes locks",
+    "pg_try_advisory_": "sleeps, burns time or takes locks",
+    "pg_ls_": "reads or writes files on the server",
+    "pg_read_": "reads or writes files on the server",
+    "dblink_": "runs SQL given as text or reads tables the registry does not list",
+    "xp_": "loads or runs native code",
+}
 
 
 def validate_sql(sql: str, tables: Router | Registry | Iterable[TableItem], dialect: str = "sqlite", *,
@@ -74,6 +110,7 @@ def parse_statement(sql: str, dialect: str) -> exp.Expression:
             more than one statement.
     """
     import sqlglot
+    from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
     if not isinstance(sql, str):
@@ -88,12 +125,37 @@ def parse_statement(sql: str, dialect: str) -> exp.Expression:
         raise SQLValidationError(f"cannot parse SQL: {exc}") from None
     except RecursionError:
         raise SQLValidationError("cannot parse SQL: it nests too deeply") from None
+    _check_comments(sql, dialect)
+    statements = [s for s in statements if not isinstance(s, exp.Semicolon)]  # empty, or only a comment
     if not statements:
         raise SQLValidationError("no SQL statement given")
     if len(statements) > 1:
         kinds = ", ".join(_kind(s) for s in statements)
         raise SQLValidationError(f"expected exactly one statement, got {len(statements)} ({kinds})")
     return statements[0]
+
+
+def _check_comments(sql: str, dialect: str) -> None:
+    """Refuse comments that a database would run as code or end elsewhere than sqlglot does.
+
+    Raises:
+        SQLValidationError: A MySQL/MariaDB executable comment, or a comment holding ``/*`` or ``*/``.
+    """
+    from sqlglot.dialects.dialect import Dialect
+
+    for token in Dialect.get_or_raise(dialect).tokenize(sql):
+        for comment in token.comments:
+            text = comment.lstrip()
+            if comment.startswith(("!", "M!")):
+                raise SQLValidationError("executable comment refused: MySQL and MariaDB run /*! ... */ as SQL",
+                                         token.line, token.col)
+            if "/*" in text or "*/" in text:
+                raise SQLValidationError("nested comment refused: databases disagree on where it ends",
+                                         token.line, token.col)
+
+
+# Statement keywords for sqlglot expression keys that are not the keyword itself.
+_KIND_NAMES = {"truncatetable": "TRUNCATE", "transaction": "BEGIN", "endstatement": "END"}
 
 
 def _kind(statement: exp.Expression) -> str:
@@ -104,11 +166,24 @@ def _kind(statement: exp.Expression) -> str:
         return str(statement.this).upper()
     if isinstance(statement, exp.Query):
         return "SELECT"
-    return statement.key.upper()
+    if isinstance(statement, exp.Alias | exp.Column):  # an unknown keyword, read as a name: SAVEPOINT sp
+        return statement.sql().split(maxsplit=1)[0].upper()
+    return _KIND_NAMES.get(statement.key, statement.key.upper())
+
+
+def _denied_function(node: exp.Func) -> tuple[str, str] | None:
+    """(name, reason) when ``node`` calls a function in ``DENIED_FUNCTIONS``; None otherwise."""
+    from sqlglot import exp
+
+    name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+    folded = name.casefold()
+    reason = DENIED_FUNCTIONS.get(folded) or next(
+        (why for prefix, why in DENIED_FUNCTION_PREFIXES.items() if folded.startswith(prefix)), None)
+    return (name, reason) if reason else None
 
 
 def check_read_only(statement: exp.Expression) -> None:
-    """Refuse anything but a query, and queries that write or lock.
+    """Refuse anything but a query, and queries that write, lock or call a denied function.
 
     Raises:
         SQLValidationError: Names the statement or clause refused.
@@ -128,6 +203,9 @@ def check_read_only(statement: exp.Expression) -> None:
                                      *_position(node.this))
         if isinstance(node, exp.Lock):
             raise SQLValidationError("only read-only queries are allowed: locking clause (FOR UPDATE/SHARE)")
+        denied = _denied_function(node) if isinstance(node, exp.Func) else None
+        if denied:
+            raise SQLValidationError(f"function refused: {denied[0]}() {denied[1]}", *_position(node))
 
 
 def _position(node: exp.Expression | None) -> tuple[int | None, int | None]:
