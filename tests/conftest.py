@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from toolrouter.rerank.base import BaseReranker
+# Tests never touch the user's cache: persisted embeddings go to a directory removed at exit.
+os.environ["TOOLROUTER_CACHE_DIR"] = tempfile.mkdtemp(prefix="toolrouter-tests-")
+atexit.register(shutil.rmtree, os.environ["TOOLROUTER_CACHE_DIR"], True)
+
+from toolrouter.rerank.base import BaseReranker  # noqa: E402 - after the cache directory is set
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "schemas" / "examples"
 TINY_VOCAB = [

