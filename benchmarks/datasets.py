@@ -6,7 +6,9 @@ Both are evaluation data only; nothing here is ever used for training.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from toolrouter.registry import TableItem, ToolItem, load_tools
@@ -104,3 +106,42 @@ def xquad_cross_lingual(languages: tuple[str, ...] = ("de", "es", "zh", "ru", "a
                     if qa["id"] in owner:
                         queries.append(Query(f"{language}:{qa['id']}", qa["question"], frozenset({owner[qa["id"]]})))
     return queries, paragraphs
+
+
+def shared_tools() -> list[ToolItem]:
+    """The tool catalogs under ``../shared/data`` (seal_tools, apibench, api_bank, ToolAlpaca), named by source.
+
+    They pad the large registries of the speed benchmark; no BFCL query has its answer among them.
+    """
+    from training.items import api_bank_tool, apibench_tool, seal_tool, toolalpaca_tool
+
+    readers = {"seal_tools": seal_tool, "apibench": apibench_tool, "api_bank": api_bank_tool,
+               "toolalpaca_eval": toolalpaca_tool}
+    tools: dict[str, ToolItem] = {}
+    for folder, read in readers.items():
+        for row in _read_jsonl(SHARED_DATA / folder / "normalized" / "tools.jsonl"):
+            if row.get("function") == "components":  # ToolAlpaca's output-type docs, not functions
+                continue
+            tool = read(row)
+            tools.setdefault(f"{folder}.{tool.name}", tool)
+    return [replace(tool, name=name) for name, tool in tools.items()]
+
+
+def tool_specs(size: int, first: Sequence[str], bfcl_pool: dict[str, ToolItem], seed: int = 0) -> list[dict]:
+    """``size`` distinct tool specs (BFCL's ``dict`` format) for a registry of that size.
+
+    The order is fixed: the ``first`` names (e.g. the gold tools of the sampled queries), the rest
+    of the BFCL pool, the ``../shared/data`` catalogs, then renamed copies of those catalogs
+    (``mirrorN.name``: near-duplicate servers) until ``size`` is reached.
+    """
+    bfcl_rest = sorted(set(bfcl_pool) - set(first))
+    random.Random(seed).shuffle(bfcl_rest)
+    padding = shared_tools()
+    random.Random(seed + 1).shuffle(padding)  # its own generator: the same padding whatever ``first`` is
+    chosen = [bfcl_pool[name] for name in dict.fromkeys(first) if name in bfcl_pool]
+    chosen += [bfcl_pool[name] for name in bfcl_rest] + padding
+    copy = 0
+    while len(chosen) < size:
+        copy += 1
+        chosen += [replace(tool, name=f"mirror{copy}.{tool.name}") for tool in padding]
+    return [{"name": t.name, "description": t.description, "parameters": t.parameters} for t in chosen[:size]]

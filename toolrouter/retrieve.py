@@ -140,6 +140,12 @@ class EmbeddingCache:
         """Cosine similarity of the query to each text (e5 ``query:``/``passage:`` embeddings)."""
         return self.passages(texts) @ self.query(query)
 
+    def cached(self, texts: Sequence[str]) -> int:
+        """How many of ``texts`` already have a vector (in memory or on disk)."""
+        with self._lock:
+            self._load_shards()
+            return sum(content_hash(t) in self._vectors for t in texts)
+
     def __len__(self) -> int:
         return len(self._vectors)
 
