@@ -49,20 +49,24 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def read_json(path: Path) -> Any:
+def read_text(path: Path) -> str:
+    """The file's UTF-8 text (a byte-order mark is skipped); unreadable or binary files fail cleanly."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise fail(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise fail(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+
+
+def read_json(path: Path) -> Any:
+    text = read_text(path)
+    try:
+        return json.loads(text)
     except ValueError as exc:
         raise fail(f"{path} is not valid JSON: {exc}") from exc
-
-
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except RecursionError:
+        raise fail(f"{path} is not valid JSON: it nests too deeply") from None
 
 
 def selection_json(selection: Selection) -> dict[str, Any]:
