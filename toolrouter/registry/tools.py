@@ -93,24 +93,29 @@ def check_depth(value: Any, *, where: str, limit: int = MAX_SPEC_DEPTH) -> None:
     """Refuse JSON nested deeper than ``limit`` levels, walking it without recursion.
 
     Raises:
-        SpecError: naming ``where`` and the JSON pointer (its first levels) of the too-deep part.
+        SpecError: naming the spec's position (``tools[3]``) and the JSON pointer (its first levels)
+            of the too-deep part.
     """
     stack: list[tuple[Any, int, tuple | None]] = [(value, 0, None)]  # path: (key, parent path) links
     while stack:
         node, depth, path = stack.pop()
         if isinstance(node, dict):
-            children = node.items()
+            children = ((str(key), child) for key, child in node.items())
         elif isinstance(node, list | tuple):
-            children = enumerate(node)
+            children = enumerate(node)  # int keys: list positions
         else:
             continue
         if depth >= limit:
-            keys: list[str] = []
+            keys: list[str | int] = []
             while path is not None:
                 key, path = path
-                keys.append(str(key).replace("~", "~0").replace("/", "~1"))
-            shown = "".join(f"/{key}" for key in reversed(keys[-8:])) + ("/…" if len(keys) > 8 else "")
-            raise SpecError(where, f"nests deeper than {limit} levels of JSON objects and arrays", shown)
+                keys.append(key)
+            keys.reverse()
+            if keys and isinstance(keys[0], int):  # a position in the list of specs names the spec
+                where += f"[{keys.pop(0)}]"
+            shown = "".join(f"/{str(key).replace('~', '~0').replace('/', '~1')}" for key in keys[:8])
+            raise SpecError(where, f"nests deeper than {limit} levels of JSON objects and arrays",
+                            shown + ("/…" if len(keys) > 8 else ""))
         stack.extend((child, depth + 1, (key, path)) for key, child in children)
 
 
