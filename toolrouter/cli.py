@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,9 +23,11 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
+from toolrouter.registry.canonical import valid_text
 from toolrouter.rerank import load_reranker
 from toolrouter.router import Router, Selection
 from toolrouter.sql.execute import QueryResult
@@ -43,26 +46,39 @@ RegistryOption = Annotated[Path | None, typer.Option(
     "--registry", help="A registry file saved by toolrouter (see schemas/registry.schema.json).")]
 
 
+def plain(text: str) -> Text:
+    """``text`` to print as it is: no rich markup, lone surrogates as ``?``, control characters as spaces.
+
+    Queries, names and values come from users' files and databases; ``[/]`` must not be read as
+    markup, and escape sequences must not reach the terminal.
+    """
+    return Text("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in valid_text(text)))
+
+
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error and return the exit to raise (status 2)."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(Text("error:", style="bold red") + " " + plain(message), highlight=False)
     return typer.Exit(2)
 
 
-def read_json(path: Path) -> Any:
+def read_text(path: Path) -> str:
+    """The file's UTF-8 text (a byte-order mark is skipped); unreadable or binary files fail cleanly."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise fail(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise fail(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+
+
+def read_json(path: Path) -> Any:
+    text = read_text(path)
+    try:
+        return json.loads(text)
     except ValueError as exc:
         raise fail(f"{path} is not valid JSON: {exc}") from exc
-
-
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except RecursionError:
+        raise fail(f"{path} is not valid JSON: it nests too deeply") from None
 
 
 def selection_json(selection: Selection) -> dict[str, Any]:
@@ -85,7 +101,7 @@ def show(selections: list[Selection], title: str, as_json: bool) -> None:
 
 def selection_table(selections: list[Selection], title: str) -> Table:
     """A rich table of selections: rank, name, score and why each is there."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=plain(title), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("name", style="bold")
     table.add_column("score", justify="right")
@@ -93,7 +109,7 @@ def selection_table(selections: list[Selection], title: str) -> Table:
     for s in selections:
         score = "" if math.isnan(s.score) else f"{s.score:.3f}"
         why = s.reason + (f": {s.note}" if s.note else "")
-        table.add_row(str(s.rank), s.name, score, why)
+        table.add_row(str(s.rank), plain(s.name), score, plain(why))
     return table
 
 
@@ -258,9 +274,9 @@ def result_table(result: QueryResult, title: str | None = None) -> Table:
     caption = "more rows not fetched (row cap)" if result.truncated else f"{len(result.rows)} rows"
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for column in result.columns:
-        table.add_column(column)
+        table.add_column(plain(column))
     for row in result.rows:
-        table.add_row(*("NULL" if value is None else str(value) for value in row))
+        table.add_row(*("NULL" if value is None else plain(str(value)) for value in row))
     return table
 
 

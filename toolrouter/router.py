@@ -19,6 +19,7 @@ import numpy as np
 from toolrouter.conversation import called_tools, routing_query
 from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
+from toolrouter.registry.canonical import valid_text
 from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
 from toolrouter.rerank import Reranker, load_reranker
 from toolrouter.retrieve import EMBEDDINGS, FirstStage, FirstStageIndex
@@ -88,7 +89,7 @@ def clean_query(query: Any) -> str:
     if not isinstance(query, str):
         raise QueryError(f"query must be a string, got {type(query).__name__}")
     # Lone surrogates cannot be encoded; replace them rather than fail deep in the tokenizer.
-    text = query.encode("utf-8", "replace").decode("utf-8")
+    text = valid_text(query)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text).strip()
     if not text:
         raise QueryError("query is empty: pass the user's request (or messages=...) to route on")

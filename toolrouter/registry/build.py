@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolrouter.errors import SpecError
-from toolrouter.registry.canonical import squash
+from toolrouter.registry.canonical import squash, valid_text
 from toolrouter.registry.items import ToolItem
 from toolrouter.registry.schema import parameters_schema
 
@@ -25,6 +25,8 @@ def require_name(value: Any, *, where: str, field: str = "name") -> str:
         raise SpecError(where, f"{field!r} is longer than {MAX_NAME_LENGTH} characters")
     if any(ch in value for ch in "\r\n\t\x00"):
         raise SpecError(where, f"{field!r} contains control characters: {value!r:.60}")
+    if valid_text(value) != value:
+        raise SpecError(where, f"{field!r} is not valid Unicode (a lone surrogate): {value!r:.60}")
     return value.strip()
 
 

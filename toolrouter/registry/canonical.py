@@ -59,6 +59,11 @@ def clip_tokens(text: str, max_tokens: int) -> str:
     return text[: matches[max_tokens - 1].end()].rstrip() + "…"
 
 
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: lone surrogates, which no tokenizer can encode, become ``?``."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def squash(text: Any) -> str:
     """Collapse whitespace (newlines included) to single spaces."""
     return _SPACES.sub(" ", str(text)).strip() if text is not None else ""
@@ -139,10 +144,11 @@ def _fit(render: Callable[[dict[str, Any]], str], steps: list[dict[str, Any]], m
     text = render(options)
     for step in steps:
         if count_tokens(text) <= max_tokens:
-            return text
+            return valid_text(text)
         options = {**options, **step}
         text = render(options)
-    return text if count_tokens(text) <= max_tokens else clip_tokens(text, max_tokens)
+    # The last resort cuts the text itself; its ellipsis counts as one token of the budget.
+    return valid_text(text if count_tokens(text) <= max_tokens else clip_tokens(text, max_tokens - 1))
 
 
 def render_tool(tool: ToolItem, max_tokens: int = DEFAULT_MAX_TOKENS) -> str:

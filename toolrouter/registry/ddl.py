@@ -41,7 +41,7 @@ def parse_ddl(ddl: str, dialect: str | None = None, schema: str | None = None) -
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         line, col = first.get("line"), first.get("col")
-        raise SchemaParseError(_statement_at(ddl, line), first.get("description") or str(exc), line, col) from exc
+        raise SchemaParseError(_statement_at(ddl, line, col), first.get("description") or str(exc), line, col) from exc
     except TokenError as exc:
         raise SchemaParseError(ddl, str(exc)) from exc
     except ValueError as exc:  # unknown dialect
@@ -73,11 +73,11 @@ def _looks_like_create_table(command) -> bool:
     return words[:1] == ["CREATE"] and any(w.startswith("TAB") for w in words[1:4])
 
 
-def _statement_at(ddl: str, line: int | None) -> str:
-    """The ';'-delimited statement of ``ddl`` that contains 1-based ``line``."""
+def _statement_at(ddl: str, line: int | None, col: int | None = None) -> str:
+    """The ';'-delimited statement of ``ddl`` that contains 1-based ``line`` and ``col``."""
     if line is None:
         return ddl
-    offset = sum(len(text) + 1 for text in ddl.splitlines()[: max(line - 1, 0)])
+    offset = sum(len(text) + 1 for text in ddl.splitlines()[: max(line - 1, 0)]) + max((col or 1) - 1, 0)
     start = ddl.rfind(";", 0, offset) + 1
     end = ddl.find(";", offset)
     return ddl[start : end if end != -1 else len(ddl)].strip()

@@ -27,6 +27,11 @@ from toolrouter.registry.openai import (
 
 Loader = Callable[[dict[str, Any], str], ToolItem]
 
+# Deepest JSON nesting (objects and arrays) accepted in one input; deeper input is refused before
+# anything recursive (schema validation, rendering, error messages, saving) walks it. A cyclic
+# Python object never ends, so it counts as too deep.
+MAX_SPEC_DEPTH = 200
+
 FORMATS: list[tuple[str, Callable[[dict[str, Any]], bool], Loader]] = [
     ("openai", is_chat_tool, load_chat_tool),
     ("openai_responses", is_responses_tool, load_responses_tool),
@@ -52,29 +57,80 @@ def load_tools(specs: Any, *, where: str = "tools") -> list[ToolItem | HostedToo
         where: How the input is named in errors (``tools[3]`` ...). Defaults to "tools".
 
     Raises:
-        SpecError: A spec is malformed; the message names it and the problem.
+        SpecError: A spec is malformed or the input nests deeper than ``MAX_SPEC_DEPTH``; the
+            message names it (or its position) and the problem.
     """
     if isinstance(specs, str | bytes):
         try:
             specs = json.loads(specs)
         except ValueError as exc:
             raise SpecError(where, f"not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise SpecError(where, f"not valid JSON: nests deeper than {MAX_SPEC_DEPTH} levels") from None
+    if isinstance(specs, Iterable) and not isinstance(specs, dict | list | tuple) and not callable(specs):
+        specs = list(specs)  # a generator or set: materialized so its depth can be checked
+    check_depth(specs, where=where)
+    return _load_all(specs, where)
+
+
+def _load_all(specs: Any, where: str) -> list[ToolItem | HostedTool]:
+    """:func:`load_tools` on parsed input whose depth is checked."""
     if isinstance(specs, dict):
         listed = tools_list_entries(specs)
         if listed is None:
-            return [load_tool(specs, where=where)]
+            return [_load_one(specs, where)]
         specs, where = listed, f"{where}.tools"
     if not isinstance(specs, Iterable) or callable(specs):
-        return [load_tool(specs, where=where)]
+        return [_load_one(specs, where)]
     loaded: list[ToolItem | HostedTool] = []
     for index, spec in enumerate(specs):
-        loaded.extend(load_tools(spec, where=f"{where}[{index}]") if isinstance(spec, list)
-                      else [load_tool(spec, where=f"{where}[{index}]")])
+        loaded.extend(_load_all(spec, f"{where}[{index}]") if isinstance(spec, list)
+                      else [_load_one(spec, f"{where}[{index}]")])
     return loaded
 
 
+def check_depth(value: Any, *, where: str, limit: int = MAX_SPEC_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``limit`` levels, walking it without recursion.
+
+    Raises:
+        SpecError: naming the spec's position (``tools[3]``) and the JSON pointer (its first levels)
+            of the too-deep part.
+    """
+    stack: list[tuple[Any, int, tuple | None]] = [(value, 0, None)]  # path: (key, parent path) links
+    while stack:
+        node, depth, path = stack.pop()
+        if isinstance(node, dict):
+            children = ((str(key), child) for key, child in node.items())
+        elif isinstance(node, list | tuple):
+            children = enumerate(node)  # int keys: list positions
+        else:
+            continue
+        if depth >= limit:
+            keys: list[str | int] = []
+            while path is not None:
+                key, path = path
+                keys.append(key)
+            keys.reverse()
+            if keys and isinstance(keys[0], int):  # a position in the list of specs names the spec
+                where += f"[{keys.pop(0)}]"
+            shown = "".join(f"/{str(key).replace('~', '~0').replace('/', '~1')}" for key in keys[:8])
+            raise SpecError(where, f"nests deeper than {limit} levels of JSON objects and arrays",
+                            shown + ("/…" if len(keys) > 8 else ""))
+        stack.extend((child, depth + 1, (key, path)) for key, child in children)
+
+
 def load_tool(spec: Any, *, where: str = "tool") -> ToolItem | HostedTool:
-    """Normalize a single spec (dict or callable)."""
+    """Normalize a single spec (dict or callable).
+
+    Raises:
+        SpecError: The spec is malformed or nests deeper than ``MAX_SPEC_DEPTH``; names it.
+    """
+    check_depth(spec, where=where)
+    return _load_one(spec, where)
+
+
+def _load_one(spec: Any, where: str) -> ToolItem | HostedTool:
+    """:func:`load_tool` on a spec whose depth is checked."""
     if callable(spec) and not isinstance(spec, dict):
         return load_callable(spec, where)
     if not isinstance(spec, dict):
