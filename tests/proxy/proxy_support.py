@@ -1,10 +1,13 @@
 """Proxy test support: real servers on loopback (uvicorn in threads), real rerankers, tool specs.
 
 ``upstream`` is a small OpenAI-compatible server that records what it receives and answers
-Chat Completions and Responses requests, streamed (SSE) or not. Its behaviour is picked by the
-request's ``model``: ``slow`` answers late, ``bad-request`` answers 400, ``garbage`` answers a
-non-JSON 200, ``gated`` streams one chunk and waits for the test to open ``upstream.gate``, ``cut``
-streams one chunk and drops the connection.
+Chat Completions and Responses requests, streamed (SSE) or not; like OpenAI, it answers a body
+that is not a JSON object with a 400 error. Its behaviour is picked by the request's ``model``
+(see :data:`FAULT_MODELS`): ``slow`` answers late, ``bad-request`` answers 400, ``garbage`` answers
+a non-JSON 200, ``garbage-500`` a non-JSON 500, ``huge`` a valid answer of :data:`HUGE_BYTES`,
+``odd-header`` a header holding raw UTF-8; when streaming, ``gated`` streams one chunk and waits
+for the test to open ``upstream.gate``, ``cut`` streams one chunk and drops the connection,
+``stall`` streams one chunk and stalls.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ from toolrouter.router import Router
 
 # How long the upstream's "slow" model takes to answer (the strict proxy's timeout is shorter).
 SLOW_SECONDS = 1.5
+# Size of the "huge" model's answer: 2 MiB of content.
+HUGE_BYTES = 2 * 2**20
+# Models that make the upstream misbehave; any other name gets a normal answer.
+FAULT_MODELS = frozenset({"slow", "bad-request", "garbage", "garbage-500", "huge", "odd-header", "gated", "cut",
+                          "stall"})
 
 
 class BrokenReranker(BaseReranker):
@@ -83,9 +91,10 @@ def responses_stream_chunks(model: str) -> list[bytes]:
     return chunks
 
 
-def chat_answer(model: str) -> dict[str, Any]:
+def chat_answer(model: str, content: str = "ok") -> dict[str, Any]:
     return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": "stop"}]}
 
 
 def responses_answer(model: str) -> dict[str, Any]:
@@ -110,7 +119,14 @@ class Upstream:
     def app(self) -> Starlette:
         async def completion(request: Request) -> Response:
             raw = await request.body()
-            body = json.loads(raw)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                return JSONResponse({"error": {"message": "We could not parse the JSON body of your request.",
+                                               "type": "invalid_request_error", "param": None, "code": None}},
+                                    status_code=400)
             self.received.append({"path": request.url.path, "headers": dict(request.headers), "body": body,
                                   "raw": raw})
             model = body.get("model", "")
@@ -123,6 +139,14 @@ class Upstream:
                                     status_code=400, headers={"x-upstream": "yes"})
             if model == "garbage":
                 return Response(b"<html>oops</html>", media_type="application/json")
+            if model == "garbage-500":
+                return Response(b"Internal Server Error", status_code=500, media_type="text/plain")
+            if model == "huge":
+                return JSONResponse(chat_answer(model, "x" * HUGE_BYTES))
+            if model == "odd-header":
+                response = JSONResponse(chat_answer(model))
+                response.raw_headers.append((b"x-odd", "caf\u00e9 \u2192 \u6771\u4eac".encode()))
+                return response
             if body.get("stream"):
                 chunks = chat_stream_chunks(model) if chat else responses_stream_chunks(model)
                 return StreamingResponse(self.stream(chunks, model), media_type="text/event-stream")
@@ -143,14 +167,18 @@ class Upstream:
                 await anyio.to_thread.run_sync(self.gate.wait, 10)
             if model == "cut" and index == 1:
                 raise ConnectionAbortedError("upstream dropped the stream")
+            if model == "stall" and index == 1:
+                await anyio.sleep(SLOW_SECONDS)
             yield chunk
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port in a thread; yields ``http://127.0.0.1:PORT``."""
+def serve(app: Any, port: int = 0) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a loopback port (a free one by default) in a thread; yields
+    ``http://127.0.0.1:PORT``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=1, ws="none"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

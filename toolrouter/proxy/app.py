@@ -10,9 +10,17 @@ Keys: the client's ``Authorization`` header goes upstream untouched and is never
 keep their own upstream key in ``Authorization``) or as ``Authorization: Bearer <proxy key>``;
 that header is then consumed by the proxy and replaced by ``upstream_api_key`` when one is set.
 
-Errors the proxy produces itself use OpenAI's error JSON: 401 (proxy key), 413 (body too large),
-502 (upstream unreachable or invalid answer), 504 (upstream timeout). Upstream error statuses are
-passed through as they are.
+Errors the proxy produces itself use OpenAI's error JSON: 400 (a path the upstream URL cannot
+carry), 401 (proxy key), 413 (body too large), 502 (upstream unreachable, or an invalid or too
+large answer), 503 (``/v1/rerank`` while the reranker fails), 504 (upstream timeout). Upstream
+error statuses with a JSON body are passed through as they are, and so are 4xx answers of any
+kind; other non-JSON answers on the JSON endpoints are invalid (502). A stream the upstream
+breaks off ends with an SSE ``data: {"error": ...}`` event, which OpenAI's clients raise as
+``APIError``. Other ``/v1/...`` answers are streamed through unbuffered.
+
+A reranker that fails to load or score never fails a request: routing fails open (the request
+goes as it came, with ``x-toolrouter-fail-open: 1`` and ``toolrouter_fail_open_total``), and each
+routed request tries the load again until it succeeds.
 """
 
 from __future__ import annotations
@@ -59,6 +67,8 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 # Largest request body accepted (16 MiB); larger ones get 413.
 DEFAULT_MAX_BODY_BYTES = 16 * 2**20
+# Largest upstream answer buffered on the JSON endpoints (64 MiB); larger ones get 502.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 2**20
 # Header carrying the proxy's own key when Authorization holds the client's upstream key.
 PROXY_KEY_HEADER = "x-toolrouter-key"
 # Connection-scoped headers (RFC 9110 §7.6.1): never forwarded in either direction.
@@ -66,9 +76,10 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "trailer", "transfer-encoding", "upgrade"})
 # Request headers not forwarded: recomputed by httpx, or meant for the proxy. Upstream answers are
 # requested uncompressed so they can be checked and streamed unchanged.
-DROPPED_REQUEST_HEADERS = HOP_BY_HOP | {"host", "content-length", "accept-encoding", PROXY_KEY_HEADER}
+DROPPED_REQUEST_HEADERS = frozenset(name.encode() for name in HOP_BY_HOP | {
+    "host", "content-length", "accept-encoding", PROXY_KEY_HEADER})
 # Response headers not passed back: recomputed by the proxy's server.
-DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | {"content-length", "date", "server"}
+DROPPED_RESPONSE_HEADERS = frozenset(name.encode() for name in HOP_BY_HOP | {"content-length", "date", "server"})
 # Paths reported by name in toolrouter_requests_total; the rest count as "other".
 METRIC_ENDPOINTS = frozenset({"/v1/chat/completions", "/v1/responses", "/v1/models", "/v1/rerank", "/healthz",
                               "/metrics"})
@@ -82,15 +93,16 @@ def error_body(error: ProxyError) -> dict[str, Any]:
     return {"error": {"message": error.message, "type": kind, "param": error.param, "code": error.code}}
 
 
-def routing_headers(routed: RoutedRequest) -> list[tuple[str, str]]:
+def routing_headers(routed: RoutedRequest) -> list[tuple[bytes, bytes]]:
     """The ``x-toolrouter-*`` response headers describing what routing did."""
     headers = [("x-toolrouter-count", f"{routed.tools_in}->{routed.tools_out}"),
                ("x-toolrouter-ms", f"{routed.seconds * 1000:.1f}")]
     if routed.error is not None:
         headers.append(("x-toolrouter-fail-open", "1"))
     else:
-        headers.append(("x-toolrouter-tools", ",".join(quote(name, safe=HEADER_SAFE) for name in routed.tools)))
-    return headers
+        names = (quote(name, safe=HEADER_SAFE, errors="replace") for name in routed.tools)
+        headers.append(("x-toolrouter-tools", ",".join(names)))
+    return [(name.encode(), value.encode()) for name, value in headers]
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -99,9 +111,9 @@ def bearer(authorization: str | None) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-def add_headers(response: Response, headers: Iterable[tuple[str, str]]) -> Response:
-    """Append headers to ``response``, keeping repeated names (``set-cookie`` ...)."""
-    response.raw_headers.extend((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+def add_headers(response: Response, headers: Iterable[tuple[bytes, bytes]]) -> Response:
+    """Append raw headers to ``response``, keeping repeated names (``set-cookie`` ...) and their bytes."""
+    response.raw_headers.extend((name.lower(), value) for name, value in headers)
     return response
 
 
@@ -127,7 +139,8 @@ class Proxy:
     """
 
     def __init__(self, upstream: str, router: Router, k: int, mode: Mode, api_key: str | None,
-                 upstream_api_key: str | None, timeout: httpx.Timeout, max_body_bytes: int) -> None:
+                 upstream_api_key: str | None, timeout: httpx.Timeout, max_body_bytes: int,
+                 max_response_bytes: int) -> None:
         if not upstream.startswith(("http://", "https://")):
             raise ValueError(f"upstream must be an http:// or https:// URL, got {upstream!r}")
         check_k(k)
@@ -140,6 +153,7 @@ class Proxy:
         self.upstream_api_key = upstream_api_key
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
+        self.max_response_bytes = max_response_bytes
         self.metrics = Metrics()
         self._client: httpx.AsyncClient | None = None
 
@@ -152,8 +166,13 @@ class Proxy:
 
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:
-        """Load the reranker before serving; hold one upstream client for the app's lifetime."""
-        await anyio.to_thread.run_sync(lambda: self.router.reranker)
+        """Load the reranker before serving (a failure is logged: routing fails open); hold one upstream
+        client for the app's lifetime."""
+        try:
+            await anyio.to_thread.run_sync(lambda: self.router.reranker)
+        except Exception as exc:  # serve anyway: requests go unrouted, visibly, until the model loads
+            logger.error("the reranker failed to load, routing fails open until it loads: %s: %s",
+                         type(exc).__name__, exc)
         async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
             self._client = client
             try:
@@ -184,7 +203,7 @@ class Proxy:
         too_large = ProxyError(f"request body larger than {self.max_body_bytes} bytes", status=413,
                                code="request_too_large")
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise too_large
         chunks, size = [], 0
         async for chunk in request.stream():
@@ -194,37 +213,60 @@ class Proxy:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def upstream_headers(self, request: Request) -> list[tuple[str, str]]:
-        """The client's headers for the upstream, with the proxy's own key swapped out."""
-        headers = [(name, value) for name, value in request.headers.items() if name not in DROPPED_REQUEST_HEADERS]
+    def upstream_headers(self, request: Request) -> list[tuple[bytes, bytes]]:
+        """The client's headers for the upstream, with the proxy's own key swapped out.
+
+        Kept as the bytes the client sent: a header value need not be ASCII, and decoding it to
+        re-encode it could fail or change it.
+        """
+        headers = [(name, value) for name, value in request.headers.raw
+                   if name.lower() not in DROPPED_REQUEST_HEADERS]
         token = bearer(request.headers.get("authorization"))
         if self.api_key is not None and token is not None and hmac.compare_digest(token.encode(),
                                                                                   self.api_key.encode()):
-            headers = [(name, value) for name, value in headers if name != "authorization"]
-        if self.upstream_api_key is not None and all(name != "authorization" for name, _ in headers):
-            headers.append(("authorization", f"Bearer {self.upstream_api_key}"))
-        headers.append(("accept-encoding", "identity"))
+            headers = [(name, value) for name, value in headers if name.lower() != b"authorization"]
+        if self.upstream_api_key is not None and all(name.lower() != b"authorization" for name, _ in headers):
+            headers.append((b"authorization", f"Bearer {self.upstream_api_key}".encode()))
+        headers.append((b"accept-encoding", b"identity"))
         return headers
+
+    def upstream_url(self, request: Request) -> httpx.URL:
+        """Where ``request`` goes upstream: its path as the client encoded it (``%2F`` stays ``%2F``).
+
+        Raises:
+            ProxyError: Status 400 when the path cannot form a URL.
+        """
+        path = (request.scope.get("raw_path") or b"").decode("latin-1")
+        if not path.startswith("/v1/"):  # no raw path from the server, or the client escaped "/v1" itself
+            path = quote(request.url.path, errors="replace")
+        url = self.upstream + path.removeprefix("/v1")
+        if request.url.query:
+            url += f"?{request.url.query}"
+        try:
+            return httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise ProxyError(f"the request path cannot be forwarded: {exc}", status=400,
+                             code="invalid_request_path") from exc
 
     # Routing
     def prepare(self, raw: bytes, api: Api) -> tuple[bytes, RoutedRequest | None]:
         """The bytes to forward and what routing did; bodies that are not JSON objects go as they came."""
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse: the upstream judges it
             return raw, None
         if not isinstance(body, dict):
             return raw, None
         routed = route_request(body, api, self.router, self.k, self.mode)
         if not routed.changed:
             return raw, routed
-        return json.dumps(routed.body, ensure_ascii=False, separators=(",", ":")).encode(), routed
+        return encode_json(routed.body), routed
 
     async def route_and_forward(self, request: Request, api: Api) -> Response:
         """Route a Chat Completions or Responses request (in a worker thread) and forward it."""
         raw = await self.read_body(request)
         content, routed = await anyio.to_thread.run_sync(self.prepare, raw, api)
-        headers: list[tuple[str, str]] = []
+        headers: list[tuple[bytes, bytes]] = []
         if routed is not None:
             self.metrics.count_routing(routed)
             headers = routing_headers(routed)
@@ -233,47 +275,75 @@ class Proxy:
         return await self.forward(request, content, headers, expect_json=True)
 
     # Forwarding
-    async def forward(self, request: Request, content: bytes | None, extra_headers: list[tuple[str, str]],
+    async def forward(self, request: Request, content: bytes | None, extra_headers: list[tuple[bytes, bytes]],
                       expect_json: bool = False) -> Response:
-        """Send the request upstream; stream event streams through, return other answers whole.
+        """Send the request upstream and pass its answer back.
+
+        Event streams, and any answer when ``expect_json`` is False, are streamed through as they
+        arrive; JSON answers are read whole (up to ``max_response_bytes``) and checked.
 
         Args:
             request: The client's request (method, path, query and headers are reused).
             content: The body to send.
             extra_headers: Added to the answer (``x-toolrouter-*``).
-            expect_json: A successful answer that is not JSON is an invalid upstream answer (502).
+            expect_json: An answer that is not JSON is an invalid upstream answer (502), unless its
+                status is 4xx (the upstream refused the request: its answer goes back as it is).
                 Defaults to False.
 
         Raises:
-            ProxyError: 502 or 504 when the upstream cannot be reached, times out or answers garbage.
+            ProxyError: 502 or 504 when the upstream cannot be reached, times out or answers garbage;
+                400 when the path cannot form a URL.
         """
-        url = self.upstream + request.url.path.removeprefix("/v1")
-        if request.url.query:
-            url += f"?{request.url.query}"
-        upstream_request = self.client.build_request(request.method, url, headers=self.upstream_headers(request),
-                                                     content=content)
+        upstream_request = self.client.build_request(request.method, self.upstream_url(request),
+                                                     headers=self.upstream_headers(request), content=content)
         try:
             upstream = await self.client.send(upstream_request, stream=True)
         except httpx.HTTPError as exc:
             raise self.upstream_failure(exc) from exc
-        headers = [(name, value) for name, value in upstream.headers.multi_items()
+        headers = [(name, value) for name, value in upstream.headers.raw
                    if name.lower() not in DROPPED_RESPONSE_HEADERS]
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-            return add_headers(UpstreamStream(upstream, self.stream_chunks(upstream)), headers + extra_headers)
+            return add_headers(UpstreamStream(upstream, self.sse_chunks(upstream)), headers + extra_headers)
+        if not expect_json:
+            return add_headers(UpstreamStream(upstream, self.raw_chunks(upstream)), headers + extra_headers)
         try:
-            body = await upstream.aread()
-        except httpx.HTTPError as exc:
-            raise self.upstream_failure(exc) from exc
+            body = await self.read_answer(upstream)
         finally:
             await upstream.aclose()
-        if expect_json and upstream.is_success and not is_json(body):
+        if not is_json(body) and not 400 <= upstream.status_code < 500:
             self.metrics.count_upstream_error("invalid")
-            raise ProxyError("upstream answered with an invalid response (not JSON)", status=502,
-                             code="upstream_invalid_response")
-        headers = [(name, value) for name, value in headers if name.lower() != "content-encoding"]
+            raise ProxyError(f"upstream answered with an invalid response (status {upstream.status_code}, "
+                             "not JSON)", status=502, code="upstream_invalid_response")
+        headers = [(name, value) for name, value in headers if name.lower() != b"content-encoding"]
         return add_headers(Response(body, status_code=upstream.status_code), headers + extra_headers)
 
-    async def stream_chunks(self, upstream: httpx.Response) -> AsyncIterator[bytes]:
+    async def read_answer(self, upstream: httpx.Response) -> bytes:
+        """The upstream's whole (decoded) answer, refused past ``max_response_bytes``.
+
+        Raises:
+            ProxyError: 502 when the answer is too large or breaks off, 504 when it stalls.
+        """
+        declared = upstream.headers.get("content-length", "")
+        too_large = declared.isascii() and declared.isdigit() and int(declared) > self.max_response_bytes
+        chunks, size = [], 0
+        try:
+            if not too_large:
+                async for chunk in upstream.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.max_response_bytes:
+                        too_large = True
+                        break
+                    chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise self.upstream_failure(exc) from exc
+        if too_large:
+            self.metrics.count_upstream_error("too_large")
+            logger.warning("upstream too_large: answer over %d bytes", self.max_response_bytes)
+            raise ProxyError(f"upstream answer larger than {self.max_response_bytes} bytes", status=502,
+                             code="upstream_response_too_large")
+        return b"".join(chunks)
+
+    async def sse_chunks(self, upstream: httpx.Response) -> AsyncIterator[bytes]:
         """The upstream's bytes as they arrive; a failure mid-stream ends it with an SSE error event."""
         try:
             async for chunk in upstream.aiter_raw():
@@ -283,17 +353,29 @@ class Proxy:
             # Blank lines first end any event the upstream left half-written.
             yield b"\n\ndata: " + json.dumps(error_body(error)).encode() + b"\n\n"
 
+    async def raw_chunks(self, upstream: httpx.Response) -> AsyncIterator[bytes]:
+        """The upstream's bytes as they arrive; a failure mid-way is counted and aborts the answer.
+
+        Headers are already sent, so the only honest signal left is a broken connection.
+        """
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise self.upstream_failure(exc) from exc
+
     def upstream_failure(self, exc: httpx.HTTPError) -> ProxyError:
         """Map an httpx failure to the proxy's answer (504 timeout, else 502) and count it."""
         if isinstance(exc, httpx.TimeoutException):
-            reason, status, message = "timeout", 504, "upstream timed out"
+            reason, status, message, code = "timeout", 504, "upstream timed out", "upstream_timeout"
         elif isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
-            reason, status, message = "invalid", 502, "upstream answered with an invalid response"
+            reason, status, message, code = ("invalid", 502, "upstream answered with an invalid response",
+                                              "upstream_invalid_response")
         else:
-            reason, status, message = "unreachable", 502, "cannot reach upstream"
+            reason, status, message, code = "unreachable", 502, "cannot reach upstream", "upstream_unreachable"
         self.metrics.count_upstream_error(reason)
         logger.warning("upstream %s: %s", reason, type(exc).__name__)
-        return ProxyError(f"{message} ({type(exc).__name__})", status=status, code=f"upstream_{reason}")
+        return ProxyError(f"{message} ({type(exc).__name__})", status=status, code=code)
 
     # Local endpoints
     async def rerank(self, request: Request) -> JSONResponse:
@@ -304,17 +386,32 @@ class Proxy:
         except ValueError as exc:
             raise ProxyError(f"the request body is not valid JSON: {exc}", status=400, code="invalid_json") from exc
         parsed = parse_rerank_request(payload)
-        answer = await anyio.to_thread.run_sync(rerank_answer, self.router.reranker, parsed)
+        try:
+            answer = await anyio.to_thread.run_sync(lambda: rerank_answer(self.router.reranker, parsed))
+        except Exception as exc:  # the model failed to load or score: the service is unavailable, not broken
+            logger.error("rerank failed: %s: %s", type(exc).__name__, exc)
+            raise ProxyError(f"the reranker is unavailable ({type(exc).__name__})", status=503,
+                             code="reranker_unavailable") from exc
         return JSONResponse(answer)
 
 
 def is_json(body: bytes) -> bool:
-    """Whether ``body`` parses as JSON."""
+    """Whether ``body`` parses as JSON (nesting deeper than Python's recursion limit does not)."""
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
+
+
+def encode_json(body: Any) -> bytes:
+    """Compact UTF-8 JSON; bodies holding lone surrogates (``"\\ud800"`` in the request) are escaped
+    to ASCII, the only way UTF-8 JSON can carry them."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 class RequestCounter:
@@ -330,12 +427,21 @@ class RequestCounter:
             return
         endpoint = scope["path"] if scope["path"] in METRIC_ENDPOINTS else "other"
 
+        started = False
+
         async def counting_send(message: dict[str, Any]) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 self.metrics.count_request(endpoint, message["status"])
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        try:
+            await self.app(scope, receive, counting_send)
+        except Exception:
+            if not started:  # the server answers 500 outside this middleware
+                self.metrics.count_request(endpoint, 500)
+            raise
 
 
 def create_app(
@@ -349,6 +455,7 @@ def create_app(
     timeout: float = DEFAULT_TIMEOUT,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> FastAPI:
     """The proxy as an ASGI app (serve it with uvicorn; ``toolrouter serve`` does).
 
@@ -365,12 +472,14 @@ def create_app(
         timeout: Seconds to wait for upstream reads and writes. Defaults to ``DEFAULT_TIMEOUT``.
         connect_timeout: Seconds to wait for an upstream connection. Defaults to ``DEFAULT_CONNECT_TIMEOUT``.
         max_body_bytes: Largest request body accepted. Defaults to ``DEFAULT_MAX_BODY_BYTES``.
+        max_response_bytes: Largest upstream answer read whole on the JSON endpoints (streams and
+            other paths are not buffered). Defaults to ``DEFAULT_MAX_RESPONSE_BYTES``.
 
     Raises:
         ValueError: An invalid ``upstream``, ``k`` or ``mode`` (the message lists valid values).
     """
     proxy = Proxy(upstream, router if router is not None else Router(), k, mode, api_key, upstream_api_key,
-                  httpx.Timeout(timeout, connect=connect_timeout), max_body_bytes)
+                  httpx.Timeout(timeout, connect=connect_timeout), max_body_bytes, max_response_bytes)
     app = FastAPI(title="toolrouter proxy", lifespan=proxy.lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None)
     app.state.proxy = proxy
@@ -385,6 +494,12 @@ def create_app(
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(error_body(ProxyError(str(exc.detail), status=exc.status_code)),
                             status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
+        # A bug: still an OpenAI-shaped answer; the server logs the traceback.
+        return JSONResponse(error_body(ProxyError(f"internal proxy error ({type(exc).__name__})", status=500,
+                                                  code="internal_error")), status_code=500)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -9,7 +9,7 @@ Self-contained (no ``prometheus_client``): a handful of numbers updated under on
     toolrouter_tools_out_total                   tools left to the model after routing
     toolrouter_routing_seconds                   histogram of reranking time per routed request
     toolrouter_fail_open_total                   requests forwarded unchanged because routing failed
-    toolrouter_upstream_errors_total{reason}     timeout, unreachable or invalid upstream answers
+    toolrouter_upstream_errors_total{reason}     timeout, unreachable, invalid or too_large upstream answers
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Metrics:
                 self.routing_sum += routed.seconds
 
     def count_upstream_error(self, reason: str) -> None:
-        """An upstream failure: ``timeout``, ``unreachable`` or ``invalid``."""
+        """An upstream failure: ``timeout``, ``unreachable``, ``invalid`` or ``too_large``."""
         with self._lock:
             self.upstream_errors[reason] += 1
 
@@ -85,7 +85,7 @@ class Metrics:
                              "Requests forwarded unchanged because routing failed.")
             lines.append(f"toolrouter_fail_open_total {self.fail_opens}")
             lines += _header("toolrouter_upstream_errors_total", "counter",
-                             "Upstream timeouts, connection failures and invalid answers.")
+                             "Upstream timeouts, connection failures, invalid and too large answers.")
             lines += [f'toolrouter_upstream_errors_total{{reason="{reason}"}} {count}'
                       for reason, count in sorted(self.upstream_errors.items())]
         return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ Shared by the HTTP proxy (:mod:`toolrouter.proxy.app`) and the client wrapper
 * any failure leaves the body unchanged and reports the error (fail-open).
 
 The selection policy itself is :meth:`Router.select_tools`, run on a per-request registry of the
-request's own tools with the shared router's reranker.
+request's own tools with the shared router's reranker and settings (first stage, threshold, candidates).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode
 
     always = [*choice_names(choice), *choice_names(body.get("function_call"))]
     per_request = Router(router.reranker, registry=Registry(functions), first_stage=router.first_stage,
-                         threshold=router.threshold)
+                         threshold=router.threshold, candidates=router.candidates)
     picked = per_request.select_tools(query, k=limit, always=always, messages=messages)[:budget]
     keep = {selection.name for selection in picked}
 
