@@ -69,6 +69,9 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_BODY_BYTES = 16 * 2**20
 # Largest upstream answer buffered on the JSON endpoints (64 MiB); larger ones get 502.
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 2**20
+# Idle upstream connections are dropped after this long: below uvicorn's and most servers' 5 s
+# keep-alive, so the proxy never reuses a connection the upstream is closing (a spurious 502).
+UPSTREAM_KEEPALIVE_SECONDS = 2.0
 # Header carrying the proxy's own key when Authorization holds the client's upstream key.
 PROXY_KEY_HEADER = "x-toolrouter-key"
 # Connection-scoped headers (RFC 9110 §7.6.1): never forwarded in either direction.
@@ -173,7 +176,8 @@ class Proxy:
         except Exception as exc:  # serve anyway: requests go unrouted, visibly, until the model loads
             logger.error("the reranker failed to load, routing fails open until it loads: %s: %s",
                          type(exc).__name__, exc)
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+        limits = httpx.Limits(keepalive_expiry=UPSTREAM_KEEPALIVE_SECONDS)
+        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, limits=limits) as client:
             self._client = client
             try:
                 yield
