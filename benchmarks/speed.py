@@ -115,6 +115,8 @@ def agreement(reference: np.ndarray, scores: np.ndarray, owners: np.ndarray) -> 
     from scipy.stats import spearmanr
 
     rhos, ordered, as_set = [], [], []
+    if not len(owners):
+        return {"queries": 0}
     for query in np.unique(owners):
         rows = owners == query
         ref, got = reference[rows], scores[rows]
