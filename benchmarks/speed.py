@@ -44,6 +44,7 @@ from toolrouter.registry import Registry
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
 CANDIDATES_PER_QUERY = 20
+SECTIONS = ("scoring", "select_tools", "select_tables", "large_registry")
 DEEP_CANDIDATES = 200
 
 
@@ -52,6 +53,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS: ``VmHWM``, since ``ru_maxrss`` carries a parent's peak across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -140,6 +145,7 @@ def scoring_section(queries, pool, args) -> dict:
     from transformers import AutoConfig
 
     from toolrouter.rerank.bundled import export_bundled, load_bundled
+    from toolrouter.rerank.cross_encoder import encode_pairs
 
     pairs, owners = scoring_pairs(queries, pool, args.scoring_queries, args.seed)
     owners = np.asarray(owners)
@@ -149,7 +155,7 @@ def scoring_section(queries, pool, args) -> dict:
     config = AutoConfig.from_pretrained(model_dir)
     encoder = load_bundled(cache_size=0)
     lengths = [len(ids) for ids, _ in encoder._encode_pairs([tuple(p) for p in pairs])]
-    max_length = encoder.max_length
+    encoder_tokenizer = encoder.tokenizer
     del encoder
     scorers = {m: load_scorer(m, model_dir) for m in ("st-fp32", "st-bf16", "toolrouter")}
     times: dict[str, list[float]] = {m: [] for m in scorers}
@@ -166,8 +172,10 @@ def scoring_section(queries, pool, args) -> dict:
     pairs_file = Path(model_dir) / "pairs.json"
     pairs_file.write_text(json.dumps(pairs[: args.bf16_pairs]), encoding="utf-8")
     flops = flops_per_pair(config, lengths)
-    truncated = {owner for owner, length in zip(owners, lengths) if length >= max_length}
-    fits = np.asarray([owner not in truncated for owner in owners])
+    # Pairs toolrouter does not truncate (query within its budget, pair within max_length); the rest are
+    # cut differently by sentence-transformers (longest-first), so only these compare numerics alone.
+    full = [len(ids) for ids, _ in encode_pairs(encoder_tokenizer, [tuple(p) for p in pairs], 10**9, 10**9)]
+    fits = np.asarray(full) == np.asarray(lengths)
     peaks = {"float32": matmul_peak("float32"), "bfloat16": matmul_peak("bfloat16")}
     results = {}
     for method in scorers:
@@ -186,9 +194,10 @@ def scoring_section(queries, pool, args) -> dict:
             "share_of_bf16_peak": round(achieved / peaks["bfloat16"], 4),
             **json.loads(probe_out),
             "agreement_with_st_fp32": agreement(scores["st-fp32"][:count], scores[method], owners[:count]),
-            # Queries none of whose pairs is truncated: both tokenize them alike, so this isolates numerics.
-            "agreement_untruncated": agreement(scores["st-fp32"][:count][fits[:count]], scores[method][fits[:count]],
-                                               owners[:count][fits[:count]]),
+            # Pairs neither side truncates (``fits``): what differs there is numerics alone.
+            "untruncated_pairs": int(fits[:count].sum()),
+            "max_abs_diff_untruncated": round(float(np.abs(scores["st-fp32"][:count] - scores[method])[fits[:count]]
+                                                    .max(initial=0.0)), 6),
         }
     base = results["st-fp32"]["pairs_per_s"]
     for method in results:
@@ -307,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a sample that runs in under two minutes")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS,
+                        help="run only these sections, updating the other sections' saved results")
     parser.add_argument("--deep-queries", type=int, default=0,
                         help="BFCL queries for the 10,000-tool recall comparison (default 200)")
     parser.add_argument("--probe", nargs=3, metavar=("METHOD", "MODEL_DIR", "PAIRS"), help=argparse.SUPPRESS)
@@ -323,14 +334,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from toolrouter.rerank.cross_encoder import cpu_has_native_bf16
 
-    results: dict = {"mode": "quick" if quick else "full", "cpu_count": os.cpu_count(),
-                     "torch_threads": torch.get_num_threads(), "cpu_native_bf16": cpu_has_native_bf16()}
+    results: dict = json.loads(args.out.read_text(encoding="utf-8")) if args.sections and args.out.exists() else {}
+    results |= {"mode": "quick" if quick else "full", "cpu_count": os.cpu_count(),
+                "torch_threads": torch.get_num_threads(), "cpu_native_bf16": cpu_has_native_bf16()}
     queries, pool = bfcl()
     for name, section in (("scoring", lambda: scoring_section(queries, pool, args)),
                           ("select_tools", lambda: select_tools_section(queries, pool, args)),
                           ("select_tables", lambda: select_tables_section(args)),
                           ("large_registry", None if quick else lambda: large_registry_section(queries, pool, args))):
-        if section is None:
+        if section is None or (args.sections and name not in args.sections):
             continue
         print(f"{name} ...", flush=True)
         start = time.perf_counter()
