@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from toolrouter.errors import SchemaParseError, SpecError
+from toolrouter.errors import DuplicateNameError, SchemaParseError, SpecError
 from toolrouter.registry import Registry, parse_ddl, reflect_database
 from toolrouter.registry.items import ForeignKey
 from toolrouter.registry.mongo import load_collections
@@ -147,3 +147,11 @@ def test_mongodb_json_schema_validator():
     assert "one of: new, shipped" in table.column("status").comment
     with pytest.raises(SpecError, match="collection 'bad'"):
         load_collections({"collection": "bad", "validator": {}})
+
+
+def test_a_table_created_twice_is_refused_not_replaced():
+    ddl = "CREATE TABLE orders (id INT PRIMARY KEY);\nCREATE TABLE orders (id INT, total DECIMAL(10, 2));"
+    with pytest.raises(DuplicateNameError, match=r"'orders'.*more than once"):
+        parse_ddl(ddl, "mysql")
+    assert [t.name for t in parse_ddl("CREATE TABLE a.orders (id INT); CREATE TABLE b.orders (id INT);")] == [
+        "a.orders", "b.orders"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from toolrouter.errors import SchemaParseError, SpecError
+from toolrouter.errors import DuplicateNameError, SchemaParseError, SpecError
 from toolrouter.registry.items import Column, ForeignKey, TableItem
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ def parse_ddl(ddl: str, dialect: str | None = None, schema: str | None = None) -
 
     Raises:
         SchemaParseError: The text does not parse; names the statement and sqlglot's line/col.
+        DuplicateNameError: Two statements create the same table.
         SpecError: ``ddl`` is not a string or ``dialect`` is unknown.
     """
     import sqlglot
@@ -53,6 +54,9 @@ def parse_ddl(ddl: str, dialect: str | None = None, schema: str | None = None) -
     for statement in statements:
         if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "TABLE":
             table = _table_from_create(statement, schema, dialect)
+            if table.name in tables:
+                raise DuplicateNameError(f"table {table.name!r}", "is created more than once in this DDL text; "
+                                         "keep one CREATE TABLE per table")
             tables[table.name] = table
         elif isinstance(statement, exp.Command) and _looks_like_create_table(statement):
             # sqlglot falls back to an opaque Command for syntax it cannot parse; refuse rather than drop.
