@@ -23,6 +23,8 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -88,7 +90,7 @@ def upstream_app():
     return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
 
 
-def serve(kind: str, ports: Any, upstream: str | None, k: int, model: str | None) -> None:
+def serve(kind: str, ports: Any, upstream: str | None, k: int, model: str | None, first_stage: str) -> None:
     """Child process: serve the upstream or the proxy on a free loopback port; report the port."""
     import logging
     import socket
@@ -102,19 +104,41 @@ def serve(kind: str, ports: Any, upstream: str | None, k: int, model: str | None
         from toolrouter.proxy.app import create_app
         from toolrouter.router import Router
 
-        app = create_app(upstream or "", Router(model if model else LexicalReranker()), k=k)
+        router = Router(model if model else LexicalReranker(), first_stage=first_stage)  # type: ignore[arg-type]
+        app = create_app(upstream or "", router, k=k)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     ports.put((kind, sock.getsockname()[1]))
     uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="on")).run(sockets=[sock])
 
 
-def start(kind: str, ports: Any, upstream: str | None, k: int, model: str | None) -> tuple[Any, int]:
-    process = multiprocessing.get_context("spawn").Process(target=serve, args=(kind, ports, upstream, k, model),
-                                                           daemon=True)
-    process.start()
-    _, port = ports.get(timeout=120)
-    return process, port
+@contextmanager
+def loopback_servers(k: int, model: str | None, first_stage: str = "hybrid",
+                     ready_timeout: float = 120) -> Iterator[tuple[str, str, int]]:
+    """The fixed-answer upstream and the proxy in front of it, each a spawned process on a free loopback port.
+
+    Yields the upstream's and the proxy's chat-completions URLs and the proxy's pid; both stop on exit.
+    """
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    processes = []
+
+    def start(kind: str, upstream: str | None = None) -> tuple[int, int]:
+        process = context.Process(target=serve, args=(kind, ports, upstream, k, model, first_stage), daemon=True)
+        process.start()
+        processes.append(process)
+        _, port = ports.get(timeout=ready_timeout)
+        return port, process.pid
+
+    try:
+        upstream_port, _ = start("upstream")
+        direct = f"http://127.0.0.1:{upstream_port}/v1"
+        proxy_port, proxy_pid = start("proxy", direct)
+        yield f"{direct}/chat/completions", f"http://127.0.0.1:{proxy_port}/v1/chat/completions", proxy_pid
+    finally:
+        for process in processes:
+            process.terminate()
+            process.join(10)
 
 
 async def wait_ready(client: Any, url: str, payload: dict[str, Any], deadline: float) -> None:
@@ -186,20 +210,8 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS, help="Where to write the results JSON.")
     args = parser.parse_args()
 
-    ports = multiprocessing.get_context("spawn").Queue()
-    processes = []
-    try:
-        upstream, upstream_port = start("upstream", ports, None, args.k, None)
-        processes.append(upstream)
-        direct = f"http://127.0.0.1:{upstream_port}/v1"
-        proxy, proxy_port = start("proxy", ports, direct, args.k, args.model)
-        processes.append(proxy)
-        run = asyncio.run(load(f"{direct}/chat/completions", f"http://127.0.0.1:{proxy_port}/v1/chat/completions",
-                               args))
-    finally:
-        for process in processes:
-            process.terminate()
-            process.join(10)
+    with loopback_servers(args.k, args.model) as (direct, proxied, _):
+        run = asyncio.run(load(direct, proxied, args))
 
     pairs = run["pairs"]
     direct_s, proxy_s, routing_s = (list(column) for column in zip(*pairs)) if pairs else ([], [], [])

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import sys
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from benchmarks.proxy_load import LexicalReranker, upstream_app
+from benchmarks.proxy_load import loopback_servers
 
 RESULTS = Path(__file__).resolve().parent / "results" / "soak.json"
 # Request pairs sent before measuring (connection pools, tool-spec cache, allocator warm-up).
@@ -57,36 +56,6 @@ def body(index: int, tools: list[dict[str, Any]], questions: list[str]) -> dict[
     """A distinct request per index: a BFCL question, numbered so no score is reused from a cache."""
     question = f"{questions[index % len(questions)]} (request {index})"
     return {"model": "bench", "messages": [{"role": "user", "content": question}], "tools": tools}
-
-
-def serve(kind: str, ports: Any, upstream: str | None, k: int, model: str | None, first_stage: str) -> None:
-    """Child process: serve the upstream or the proxy on a free loopback port; report the port."""
-    import logging
-    import socket
-
-    import uvicorn
-
-    logging.disable(logging.WARNING)
-    if kind == "upstream":
-        app = upstream_app()
-    else:
-        from toolrouter.proxy.app import create_app
-        from toolrouter.router import Router
-
-        router = Router(model if model else LexicalReranker(), first_stage=first_stage)  # type: ignore[arg-type]
-        app = create_app(upstream or "", router, k=k)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    ports.put((kind, sock.getsockname()[1]))
-    uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="on")).run(sockets=[sock])
-
-
-def start(kind: str, ports: Any, args: argparse.Namespace, upstream: str | None = None) -> tuple[Any, int]:
-    process = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(kind, ports, upstream, args.k, args.model, args.first_stage), daemon=True)
-    process.start()
-    _, port = ports.get(timeout=300)
-    return process, port
 
 
 def rss_mb(pid: int) -> float:
@@ -190,21 +159,9 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS, help="Where to write the results JSON.")
     args = parser.parse_args()
 
-    ports = multiprocessing.get_context("spawn").Queue()
-    processes = []
     started = time.perf_counter()
-    try:
-        upstream, upstream_port = start("upstream", ports, args)
-        processes.append(upstream)
-        direct = f"http://127.0.0.1:{upstream_port}/v1"
-        proxy, proxy_port = start("proxy", ports, args, direct)
-        processes.append(proxy)
-        run = asyncio.run(soak(f"{direct}/chat/completions", f"http://127.0.0.1:{proxy_port}/v1/chat/completions",
-                               proxy.pid, args))
-    finally:
-        for process in processes:
-            process.terminate()
-            process.join(10)
+    with loopback_servers(args.k, args.model, args.first_stage, ready_timeout=300) as (direct, proxied, proxy_pid):
+        run = asyncio.run(soak(direct, proxied, proxy_pid, args))
 
     pairs = run["pairs"]
     direct_s, proxy_s, routing_s = (list(column) for column in zip(*pairs)) if pairs else ([], [], [])
