@@ -90,13 +90,16 @@ def scoring_pairs(queries: Sequence[Query], pool: dict, count: int, seed: int) -
     return pairs, owners
 
 
+def toolrouter_scorer(reranker) -> Callable[[list[list[str]]], np.ndarray]:
+    return lambda pairs: reranker.score_pairs([tuple(p) for p in pairs])
+
+
 def load_scorer(method: str, model_dir: str) -> Callable[[list[list[str]]], np.ndarray]:
     """A function scoring pairs with ``method``: ``st-fp32``, ``st-bf16`` or ``toolrouter``."""
     if method == "toolrouter":
         from toolrouter.rerank.bundled import load_bundled
 
-        reranker = load_bundled(cache_size=0)
-        return lambda pairs: reranker.score_pairs([tuple(p) for p in pairs])
+        return toolrouter_scorer(load_bundled(cache_size=0))
     import torch
     from sentence_transformers import CrossEncoder
 
@@ -153,11 +156,10 @@ def scoring_section(queries, pool, args) -> dict:
     model_dir = tempfile.mkdtemp(prefix="toolrouter-speed-")
     export_bundled(Path(model_dir))
     config = AutoConfig.from_pretrained(model_dir)
-    encoder = load_bundled(cache_size=0)
-    lengths = [len(ids) for ids, _ in encoder._encode_pairs([tuple(p) for p in pairs])]
-    encoder_tokenizer = encoder.tokenizer
-    del encoder
-    scorers = {m: load_scorer(m, model_dir) for m in ("st-fp32", "st-bf16", "toolrouter")}
+    reranker = load_bundled(cache_size=0)
+    lengths = [len(ids) for ids, _ in reranker._encode_pairs([tuple(p) for p in pairs])]
+    scorers = {m: load_scorer(m, model_dir) for m in ("st-fp32", "st-bf16")}
+    scorers["toolrouter"] = toolrouter_scorer(reranker)
     times: dict[str, list[float]] = {m: [] for m in scorers}
     scores: dict[str, np.ndarray] = {}
     for round_index in range(args.rounds):
@@ -174,7 +176,7 @@ def scoring_section(queries, pool, args) -> dict:
     flops = flops_per_pair(config, lengths)
     # Pairs toolrouter does not truncate (query within its budget, pair within max_length); the rest are
     # cut differently by sentence-transformers (longest-first), so only these compare numerics alone.
-    full = [len(ids) for ids, _ in encode_pairs(encoder_tokenizer, [tuple(p) for p in pairs], 10**9, 10**9)]
+    full = [len(ids) for ids, _ in encode_pairs(reranker.tokenizer, [tuple(p) for p in pairs], 10**9, 10**9)]
     fits = np.asarray(full) == np.asarray(lengths)
     peaks = {"float32": matmul_peak("float32"), "bfloat16": matmul_peak("bfloat16")}
     results = {}
@@ -291,10 +293,9 @@ def large_registry_section(queries, pool, args) -> dict:
     router.select_tools(sample[0].text, k=5)
     first_answer = time.perf_counter() - start
     default, deep = [], []
+    deep_router = Router(registry=reloaded, candidates=DEEP_CANDIDATES)
     for query in sample:
         default.append(recall_at([s.name for s in router.select_tools(query.text, k=5)], query.gold, 5))
-        deep_router = Router(registry=reloaded, candidates=DEEP_CANDIDATES)
-        deep_router._indexes = router._indexes  # same first stage, built once
         deep.append(recall_at([s.name for s in deep_router.select_tools(query.text, k=5)], query.gold, 5))
     return {
         "tools": len(reloaded), "add_seconds_median": round(statistics.median(add_times), 2),
