@@ -111,12 +111,12 @@ class EmbeddingCache:
         keys = [content_hash(t) for t in texts]
         with self._lock:
             self._load_shards()
-            missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
-            by_key = dict(zip(keys, texts))
-            for start in range(0, len(missing), SHARD_SIZE):
-                shard = missing[start : start + SHARD_SIZE]
+            missing = {k: t for k, t in zip(keys, texts) if k not in self._vectors}
+            pending = list(missing)
+            for start in range(0, len(pending), SHARD_SIZE):
+                shard = pending[start : start + SHARD_SIZE]
                 vectors = np.concatenate([
-                    np.asarray(self.model().passage([by_key[k] for k in shard[i : i + EMBED_BATCH]]), np.float32)
+                    np.asarray(self.model().passage([missing[k] for k in shard[i : i + EMBED_BATCH]]), np.float32)
                     for i in range(0, len(shard), EMBED_BATCH)
                 ])
                 self._vectors.update(zip(shard, vectors))
