@@ -165,6 +165,14 @@ def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
     e5file = read_e5_file()
     tokenizer = build_tokenizer(e5file)
     model = build_cross_encoder(e5file, num_layers=hp["num_layers"], seed=hp["seed"])
+    if hp.get("init"):
+        # A warm start from an exported model (fp16 tuned tensors); the optimizer starts fresh.
+        from safetensors.torch import load_file
+
+        start_weights = {n: t.float() for n, t in load_file(str(Path(hp["init"]) / "model.safetensors")).items()}
+        unexpected = model.load_state_dict(start_weights, strict=False).unexpected_keys
+        if unexpected:
+            raise ValueError(f"--init {hp['init']}: tensors the model does not have: {unexpected[:5]}")
     model.train()
     for name, param in model.named_parameters():
         param.requires_grad = is_trainable(name, hp["freeze_layers"])
@@ -251,12 +259,13 @@ def main() -> None:
     for key, value in DEFAULTS.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--init", default="", help="start from an exported model directory's weights")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.export:
         export(args.out, args.export, args.threshold)
         return
-    hp = {key: getattr(args, key) for key in [*DEFAULTS, "threads"]}
+    hp = {key: getattr(args, key) for key in [*DEFAULTS, "threads", "init"]}
     train(args.data, args.out, hp)
 
 

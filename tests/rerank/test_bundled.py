@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -67,3 +70,12 @@ def test_export_model_loads_as_a_standard_cross_encoder(bundled, tmp_path):
     with torch.inference_mode():
         exported = model(**inputs).logits[:, 0].sigmoid().numpy()
     np.testing.assert_allclose(exported, bundled.score(SKINCARE_QUERY, SKINCARE_DOCS[:2]), atol=2e-3)
+
+
+def test_loading_the_bundled_model_needs_torch_but_not_transformers():
+    """The serving path is assembled on the native module: importing transformers costs seconds."""
+    script = ("import sys; from toolrouter.rerank.bundled import load_bundled; "
+              "load_bundled().rerank('weather in Paris', ['get_weather(city)']); "
+              "print(sorted(name for name in ('torch', 'transformers') if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    assert result.stdout.split("\n")[-2] == "['torch']"

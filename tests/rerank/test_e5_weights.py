@@ -23,6 +23,7 @@ from toolrouter.rerank.e5_weights import (
     E5File,
     build_cross_encoder,
     build_encoder,
+    build_native_cross_encoder,
     build_tokenizer,
     bundled_e5_path,
     dequantize_q4_0,
@@ -326,6 +327,41 @@ def test_cross_encoder_scores_pairs_with_a_deterministic_head(e5file: E5File, to
         model.roberta.embeddings.word_embeddings.weight.zero_()
     assert e5file.tensors["emb.word"].any()
     assert again.roberta.embeddings.word_embeddings.weight.any()
+
+
+def test_q4_embedding_expands_exactly_the_rows_it_reads(e5file: E5File) -> None:
+    import torch
+
+    from toolrouter.rerank.xlmr import Q4Embedding
+
+    table = e5file.tensors["emb.word"]
+    embedding = Q4Embedding(torch.from_numpy(e5file.tensors.blocks("emb.word")))
+    ids = torch.tensor([[0, 1, 2, len(table) - 1], [17, 17, 99_999, 5]])
+    np.testing.assert_array_equal(embedding(ids).numpy(), table[ids.numpy()])
+    with pytest.raises(ValueError, match=r"emb\.ln\.w"):
+        e5file.tensors.blocks("emb.ln.w")
+
+
+def test_native_cross_encoder_computes_the_transformers_logits(e5file: E5File, tokenizer) -> None:
+    import torch
+
+    from toolrouter.rerank.xlmr import Q4Embedding
+
+    changed = torch.randn(384, 1536, generator=torch.Generator().manual_seed(3)) * 0.02
+    tuned = {"roberta.encoder.layer.1.output.dense.weight": changed, "classifier.out_proj.bias": torch.tensor([0.5])}
+    reference = build_cross_encoder(e5file, num_layers=3, seed=7, tuned=tuned)
+    native = build_native_cross_encoder(e5file, num_layers=3, seed=7, tuned=tuned)
+    assert isinstance(native.roberta.embeddings.word_embeddings, Q4Embedding)
+    batch = tokenizer(
+        ["list open invoices", "wie ist das Wetter in Köln?"],
+        ["Table invoices: id, customer_id, status, due_date", "Tool get_weather(city): current weather"],
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.no_grad():
+        expected = reference(**batch).logits
+        logits = native(batch["input_ids"], batch["attention_mask"])
+    torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_num_layers_out_of_range_is_refused(e5file: E5File) -> None:

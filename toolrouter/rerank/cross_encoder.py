@@ -87,8 +87,10 @@ class HFCrossEncoder(BaseReranker):
     """A cross-encoder loaded from a local Hugging Face model directory or the local HF cache.
 
     Args:
-        model: A model object (``*ForSequenceClassification``) or a directory / hub id to load.
-        tokenizer: The tokenizer when ``model`` is an object; loaded from ``model`` otherwise.
+        model: A model object (``*ForSequenceClassification``, or toolrouter's native
+            :class:`~toolrouter.rerank.xlmr.XLMRobertaCrossEncoder`) or a directory / hub id to load.
+        tokenizer: The tokenizer when ``model`` is an object (a transformers fast tokenizer, or a
+            ``tokenizers.Tokenizer`` for the native module); loaded from ``model`` otherwise.
         max_length: Tokens per pair. Defaults to ``DEFAULT_MAX_LENGTH``.
         max_query_length: Tokens kept of the query. Defaults to ``DEFAULT_MAX_QUERY_LENGTH``.
         batch_size: Pairs per forward pass. Defaults to ``DEFAULT_BATCH_SIZE``.
@@ -120,21 +122,26 @@ class HFCrossEncoder(BaseReranker):
         if tokenizer is None:
             raise ValueError("HFCrossEncoder needs a tokenizer when given a model object")
         super().__init__(name or getattr(model.config, "name_or_path", "") or type(model).__name__, cache_size)
-        from toolrouter.rerank.xlmr import native_twin
+        from toolrouter.rerank.xlmr import XLMRobertaCrossEncoder, native_twin
 
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(precision, self.device)
         self.tokenizer = tokenizer
-        positions = getattr(model.config, "max_position_embeddings", max_length)
-        # RoBERTa-style models start positions after the pad id, losing pad_id+1 slots.
-        offset = 2 if getattr(model.config, "model_type", "") in {"xlm-roberta", "roberta"} else 0
-        self.max_length = min(max_length, positions - offset)
+        if isinstance(model, XLMRobertaCrossEncoder):
+            native, positions, self.pad_id = model, model.config.position_limit, model.config.pad_token_id
+        else:
+            # XLM-R classifiers run on the native module: same logits, less work (see xlmr.native_twin).
+            native = native_twin(model, tokenizer)
+            positions = getattr(model.config, "max_position_embeddings", max_length)
+            # RoBERTa-style models start positions after the pad id, losing pad_id+1 slots.
+            if getattr(model.config, "model_type", "") in {"xlm-roberta", "roberta"}:
+                positions -= 2
+            self.pad_id = tokenizer.pad_token_id or 0
+        self.max_length = min(max_length, positions)
         self.max_query_length = max_query_length
         self.batch_size = batch_size
         # Segment ids matter only to models trained with more than one token type (BERT pairs).
-        self.uses_token_types = getattr(model.config, "type_vocab_size", 1) > 1
-        # XLM-R classifiers run on the native module: same logits, less work (see xlmr.native_twin).
-        native = native_twin(model, tokenizer)
+        self.uses_token_types = native is None and getattr(model.config, "type_vocab_size", 1) > 1
         self.is_native = native is not None
         self.model = (native or model).to(device=self.device, dtype=self.dtype).eval()
         self._torch = torch
@@ -147,10 +154,9 @@ class HFCrossEncoder(BaseReranker):
         torch = self._torch
         encoded = self._encode_pairs(pairs)
         scores = np.empty(len(pairs), dtype=np.float32)
-        pad_id = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for rows in length_sorted_batches([len(ids) for ids, _ in encoded], self.batch_size):
-                input_ids, attention = pad_batch([encoded[i][0] for i in rows], pad_id)
+                input_ids, attention = pad_batch([encoded[i][0] for i in rows], self.pad_id)
                 if self.is_native:
                     logits = self.model(input_ids.to(self.device), attention.to(self.device))
                 else:
@@ -169,7 +175,7 @@ def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: i
     The query keeps at most ``max_query_length`` tokens and the text fills what is left of
     ``max_length``; training and serving both encode through here, so they truncate alike.
     """
-    backend = tokenizer.backend_tokenizer
+    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)  # a transformers fast tokenizer or its backend
     specials = backend.num_special_tokens_to_add(is_pair=True)
     queries = backend.encode_batch([q for q, _ in pairs], add_special_tokens=False)
     texts = backend.encode_batch([t for _, t in pairs], add_special_tokens=False)

