@@ -2,6 +2,9 @@
 
 Sections (written to ``benchmarks/results/speed.json`` as each finishes):
 
+- ``load``: a fresh interpreter loads the bundled model (torch import included): wall time and RSS
+  after the load, then its first ``select_tools`` answer (three tools; the e5 first stage loads
+  then, with its embedding cache off); medians of ``LOAD_RUNS`` runs.
 - ``peak``: fp32 and bf16 matmul GFLOP/s measured here, the ceiling the scorers are compared with.
 - ``scoring``: the bundled model, exported with ``toolrouter export-model``, scored three ways on the
   same BFCL (query, tool) pairs, interleaved round by round: sentence-transformers ``CrossEncoder`` as
@@ -44,7 +47,9 @@ from toolrouter.registry import Registry
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
 CANDIDATES_PER_QUERY = 20
-SECTIONS = ("scoring", "select_tools", "select_tables", "large_registry")
+SECTIONS = ("load", "scoring", "select_tools", "select_tables", "large_registry")
+LOAD_RUNS = 3
+ANNOUNCEMENT_TOOLS = Path(__file__).resolve().parents[1] / "toolrouter" / "data" / "announcement_tools.json"
 DEEP_CANDIDATES = 200
 
 
@@ -58,6 +63,43 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load_probe() -> None:
+    """Subprocess entry: load the bundled model in this fresh interpreter, then answer one request."""
+    start = time.perf_counter()
+    from toolrouter.rerank.bundled import load_bundled
+
+    reranker = load_bundled()
+    loaded = time.perf_counter() - start
+    after_load = {"load_seconds": round(loaded, 2), "rss_after_load_mb": round(current_rss_mb(), 1),
+                  "peak_rss_load_mb": round(peak_rss_mb(), 1)}
+    from toolrouter import Router
+
+    router = Router(reranker)
+    router.add_tools(json.loads(ANNOUNCEMENT_TOOLS.read_text(encoding="utf-8")))
+    start = time.perf_counter()
+    router.select_tools("Can you calculate the carbon footprint of my road trip from Berlin to Munich?", k=1)
+    print(json.dumps(after_load | {"first_answer_seconds": round(time.perf_counter() - start, 2),
+                                   "peak_rss_after_first_answer_mb": round(peak_rss_mb(), 1)}))
+
+
+def load_section() -> dict:
+    """Medians over ``LOAD_RUNS`` fresh interpreters (see :func:`load_probe`)."""
+    env = os.environ | {"TOOLROUTER_CACHE_DIR": ""}
+    runs = []
+    for _ in range(LOAD_RUNS):
+        out = subprocess.run([sys.executable, __file__, "--load-probe"], capture_output=True, text=True,
+                             check=True, env=env).stdout.strip().splitlines()[-1]
+        runs.append(json.loads(out))
+    return {"runs": len(runs)} | {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 def matmul_peak(dtype_name: str, size: int = 1024, seconds: float = 1.5) -> float:
@@ -322,9 +364,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--deep-queries", type=int, default=0,
                         help="BFCL queries for the 10,000-tool recall comparison (default 200)")
     parser.add_argument("--probe", nargs=3, metavar=("METHOD", "MODEL_DIR", "PAIRS"), help=argparse.SUPPRESS)
+    parser.add_argument("--load-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
         probe(*args.probe)
+        return
+    if args.load_probe:
+        load_probe()
         return
     quick = args.quick
     args.scoring_queries, args.rounds, args.bf16_pairs = (6, 2, 24) if quick else (40, 3, 40)
@@ -339,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     results |= {"mode": "quick" if quick else "full", "cpu_count": os.cpu_count(),
                 "torch_threads": torch.get_num_threads(), "cpu_native_bf16": cpu_has_native_bf16()}
     queries, pool = bfcl()
-    for name, section in (("scoring", lambda: scoring_section(queries, pool, args)),
+    for name, section in (("load", load_section),
+                          ("scoring", lambda: scoring_section(queries, pool, args)),
                           ("select_tools", lambda: select_tools_section(queries, pool, args)),
                           ("select_tables", lambda: select_tables_section(args)),
                           ("large_registry", None if quick else lambda: large_registry_section(queries, pool, args))):

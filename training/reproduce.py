@@ -1,10 +1,17 @@
-"""Reproduce the shipped model end to end: data → training → threshold calibration → export.
+"""Reproduce the shipped model end to end: data → two training stages → blend weight → threshold → export.
 
 ::
 
     python -m training.reproduce [--target toolrouter/models/default]
 
-Resumable: the data is rebuilt only when missing and training resumes from its checkpoint.
+1. ``training.data`` builds the groups (seeded), unless ``training/cache`` has them.
+2. Stage 1 trains ``DEFAULTS`` from e5 and exports to ``<run>/stage1/model``.
+3. Stage 2 continues from that export with ``CONTINUATION`` (``<run>/stage2``).
+4. ``training.blend`` picks the e5 blend weight on held-out dev groups.
+5. The no-tool threshold is calibrated on BFCL irrelevance with that blend (see the model card),
+   and the weights, threshold and blend weight are exported to ``--target``.
+
+Resumable: each stage resumes from its checkpoint, and a finished stage is not run again.
 """
 
 from __future__ import annotations
@@ -15,20 +22,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-from training.train import DEFAULTS, export, train
+from training.blend import blend_table
+from training.train import CONTINUATION, DEFAULTS, export, train
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("training/cache"))
-    parser.add_argument("--run", type=Path, default=Path("training/runs/default"))
+    parser.add_argument("--run", type=Path, default=Path("training/runs"))
     parser.add_argument("--target", type=Path, default=Path("toolrouter/models/default"))
     args = parser.parse_args()
     if not (args.data / "train.jsonl").exists():
         subprocess.run([sys.executable, "-m", "training.data", "--out", str(args.data),
                         "--seed", str(DEFAULTS["seed"])], check=True)
-    train(args.data, args.run, {**DEFAULTS, "threads": 0})
-    export(args.run, args.target, threshold=None)
+    first, second = args.run / "stage1", args.run / "stage2"
+    train(args.data, first, {**DEFAULTS, "threads": 0})
+    export(first, first / "model", threshold=None)
+    train(args.data, second, {**DEFAULTS, **CONTINUATION, "threads": 0, "init": str(first / "model")})
+    export(second, args.target, threshold=None)
+    weight = blend_table(args.target, args.data, DEFAULTS["seed"])["best_weight"]
+    export(second, args.target, threshold=None, bi_encoder_weight=weight)
+
     from benchmarks.datasets import BFCL_IRRELEVANT_SPLITS, bfcl
     from benchmarks.quality import calibrate, sample
     from toolrouter.rerank.bundled import load_bundled
@@ -37,8 +51,8 @@ def main() -> None:
     relevant, pool = bfcl()
     irrelevant, irrelevant_pool = bfcl(BFCL_IRRELEVANT_SPLITS)
     result = calibrate(model, sample([q for q in relevant if q.gold], 200), irrelevant, {**pool, **irrelevant_pool})
-    export(args.run, args.target, threshold=result["threshold"])
-    print(json.dumps(result, indent=1))
+    export(second, args.target, threshold=result["threshold"], bi_encoder_weight=weight)
+    print(json.dumps({"bi_encoder_weight": weight, **result}, indent=1))
 
 
 if __name__ == "__main__":

