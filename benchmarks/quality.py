@@ -33,6 +33,7 @@ from benchmarks.datasets import BFCL_IRRELEVANT_SPLITS, Query, bfcl, spider_dev,
 from toolrouter import Router
 from toolrouter.registry import Registry
 from toolrouter.retrieve import FirstStageIndex
+from toolrouter.router import QueryError, clean_query
 
 RESULTS = Path(__file__).resolve().parent / "results" / "quality.json"
 KS = (1, 3, 5, 10)
@@ -123,6 +124,15 @@ def own_pool(queries: Sequence[Query], items: dict[str, Any], kind: str, model: 
     return {method: metrics(r, queries) for method, r in rankings.items()}
 
 
+def routable(text: str) -> bool:
+    """Whether the router accepts ``text`` as a query (BFCL has a few made of control characters)."""
+    try:
+        clean_query(text)
+    except QueryError:
+        return False
+    return True
+
+
 def calibrate(model: Any, relevant: Sequence[Query], irrelevant: Sequence[Query],
               pool: dict[str, Any]) -> dict[str, Any]:
     """The no-tool threshold: the highest one that keeps ≥ 95% of relevant queries non-empty."""
@@ -131,8 +141,8 @@ def calibrate(model: Any, relevant: Sequence[Query], irrelevant: Sequence[Query]
     def top_score(query: Query) -> float:
         return max(s.score for s in router.rank(query.text, "tool", items=[pool[n] for n in query.pool]))
 
-    relevant = [q for q in relevant if q.pool and q.text.strip()]
-    irrelevant = [q for q in irrelevant if q.pool and q.text.strip()]
+    relevant = [q for q in relevant if q.pool and routable(q.text)]
+    irrelevant = [q for q in irrelevant if q.pool and routable(q.text)]
     relevant_top = np.array([top_score(q) for q in relevant])
     irrelevant_top = np.array([top_score(q) for q in irrelevant])
     threshold = float(np.quantile(relevant_top, MAX_WRONGLY_EMPTIED))

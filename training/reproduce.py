@@ -42,17 +42,21 @@ def main() -> None:
     export(second, args.target, threshold=None)
     weight = blend_table(args.target, args.data, DEFAULTS["seed"])["best_weight"]
     export(second, args.target, threshold=None, bi_encoder_weight=weight)
+    result = calibrate_threshold(args.target)
+    export(second, args.target, threshold=result["threshold"], bi_encoder_weight=weight)
+    print(json.dumps({"bi_encoder_weight": weight, **result}, indent=1))
 
+
+def calibrate_threshold(model_dir: Path) -> dict:
+    """The no-tool threshold of an exported model, with its blend (``benchmarks.quality.calibrate``)."""
     from benchmarks.datasets import BFCL_IRRELEVANT_SPLITS, bfcl
     from benchmarks.quality import calibrate, sample
     from toolrouter.rerank.bundled import load_bundled
 
-    model = load_bundled(args.target)
     relevant, pool = bfcl()
     irrelevant, irrelevant_pool = bfcl(BFCL_IRRELEVANT_SPLITS)
-    result = calibrate(model, sample([q for q in relevant if q.gold], 200), irrelevant, {**pool, **irrelevant_pool})
-    export(second, args.target, threshold=result["threshold"], bi_encoder_weight=weight)
-    print(json.dumps({"bi_encoder_weight": weight, **result}, indent=1))
+    return calibrate(load_bundled(model_dir), sample([q for q in relevant if q.gold], 200), irrelevant,
+                     {**pool, **irrelevant_pool})
 
 
 if __name__ == "__main__":
