@@ -7,7 +7,15 @@ import logging
 import numpy as np
 import pytest
 
-from toolrouter.retrieve import MAX_SHARDS, EmbeddingCache, FirstStageIndex, bm25_tokens, cache_dir
+from toolrouter.retrieve import (
+    MAX_SHARDS,
+    EmbeddingCache,
+    FirstStageIndex,
+    bm25_terms,
+    bm25_tokens,
+    cache_dir,
+    lexical_relevance,
+)
 
 TEXTS = [
     "get_weather(city: string) Current weather and temperature for a city.",
@@ -30,6 +38,21 @@ def test_bm25_tokens_split_code_identifiers_and_cjk():
     assert bm25_tokens("calculateCarbonFootprint get_weather HTTPServer v2") == [
         "calculate", "carbon", "footprint", "get", "weather", "http", "server", "v", "2"]
     assert bm25_tokens("天気を教えて") == ["天", "気", "を", "教", "え", "て"]
+
+
+def test_bm25_terms_are_stemmed_so_word_forms_match():
+    assert bm25_terms("Customers booked flightBookings") == ["custom", "book", "flight", "book"]
+    assert bm25_terms("customer_id") == ["custom", "id"]
+    assert bm25_terms("天気") == ["天", "気"]
+
+
+def test_lexical_relevance_scales_bm25_to_the_best_text():
+    relevance = lexical_relevance("bill my customers", TEXTS)
+    assert relevance.dtype == np.float32
+    assert relevance[2] == pytest.approx(1.0) and relevance[0] == 0.0 and relevance[1] == 0.0
+    assert not lexical_relevance("zebra", TEXTS).any()
+    assert not lexical_relevance("???", TEXTS).any()
+    assert lexical_relevance("weather", []).shape == (0,)
 
 
 @pytest.mark.parametrize("method", ["bm25", "e5", "hybrid"])

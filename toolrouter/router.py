@@ -21,8 +21,8 @@ from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
 from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
-from toolrouter.rerank import Reranker, load_reranker
-from toolrouter.retrieve import EMBEDDINGS, FirstStage, FirstStageIndex
+from toolrouter.rerank import Blend, Reranker, load_reranker
+from toolrouter.retrieve import EMBEDDINGS, FirstStage, FirstStageIndex, lexical_relevance
 
 # Registries with at most this many items of a kind are cross-encoded whole (no first stage).
 FULL_RERANK_LIMIT = 40
@@ -74,6 +74,15 @@ class Selection:
 def bi_encoder_relevance(cosines: np.ndarray) -> np.ndarray:
     """e5 cosine similarity mapped to [0, 1]: e5 cosines of unrelated texts sit near ``E5_COSINE_FLOOR``."""
     return np.clip((cosines - E5_COSINE_FLOOR) / (1.0 - E5_COSINE_FLOOR), 0.0, 1.0).astype(np.float32)
+
+
+def blended(model: np.ndarray, bi_encoder: np.ndarray | float, lexical: np.ndarray | float,
+            weights: Blend) -> np.ndarray:
+    """The final score of an ensemble model: the model's relevance mixed with the e5
+    bi-encoder's (:func:`bi_encoder_relevance`) and BM25's (:func:`~toolrouter.retrieve.lexical_relevance`)
+    by ``weights`` (the model's :class:`~toolrouter.rerank.Blend` for the item kind)."""
+    model_weight = 1.0 - weights.bi_encoder - weights.lexical
+    return (model_weight * model + weights.bi_encoder * bi_encoder + weights.lexical * lexical).astype(np.float32)
 
 
 class QueryError(ToolrouterError, ValueError):
@@ -208,9 +217,11 @@ class Router:
             chosen = [pool[i] for i in index.candidates(text, count)]
         texts = [item.text for item in chosen]
         scores = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
-        weight = float(getattr(self.reranker, "bi_encoder_weight", 0.0))
-        if weight > 0:
-            scores = (1 - weight) * scores + weight * bi_encoder_relevance(EMBEDDINGS.similarities(text, texts))
+        weights = getattr(self.reranker, "blend", {}).get(kind, Blend())
+        if weights != Blend():
+            bi = bi_encoder_relevance(EMBEDDINGS.similarities(text, texts)) if weights.bi_encoder else 0.0
+            lexical = lexical_relevance(text, texts) if weights.lexical else 0.0
+            scores = blended(scores, bi, lexical, weights)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
         return [ScoredItem(chosen[i], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
 

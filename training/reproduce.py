@@ -1,4 +1,4 @@
-"""Reproduce the shipped model end to end: data → two training stages → blend weight → threshold → export.
+"""Reproduce the shipped model end to end: data → two training stages → blend weights → threshold → export.
 
 ::
 
@@ -7,9 +7,9 @@
 1. ``training.data`` builds the groups (seeded), unless ``training/cache`` has them.
 2. Stage 1 trains ``DEFAULTS`` from e5 and exports to ``<run>/stage1/model``.
 3. Stage 2 continues from that export with ``CONTINUATION`` (``<run>/stage2``).
-4. ``training.blend`` picks the e5 blend weight on held-out dev groups.
+4. ``training.blend`` picks the e5 and BM25 blend weights per item kind on held-out dev groups.
 5. The no-tool threshold is calibrated on BFCL irrelevance with that blend (see the model card),
-   and the weights, threshold and blend weight are exported to ``--target``.
+   and the weights, threshold and blend weights are exported to ``--target``.
 
 Resumable: each stage resumes from its checkpoint, and a finished stage is not run again.
 """
@@ -40,11 +40,12 @@ def main() -> None:
     export(first, first / "model", threshold=None)
     train(args.data, second, {**DEFAULTS, **CONTINUATION, "threads": 0, "init": str(first / "model")})
     export(second, args.target, threshold=None)
-    weight = blend_table(args.target, args.data, DEFAULTS["seed"])["best_weight"]
-    export(second, args.target, threshold=None, bi_encoder_weight=weight)
+    best = blend_table(args.target, args.data, DEFAULTS["seed"])["best"]
+    blend = {kind: {"bi_encoder": b["bi_encoder"], "lexical": b["lexical"]} for kind, b in best.items()}
+    export(second, args.target, threshold=None, blend=blend)
     result = calibrate_threshold(args.target)
-    export(second, args.target, threshold=result["threshold"], bi_encoder_weight=weight)
-    print(json.dumps({"bi_encoder_weight": weight, **result}, indent=1))
+    export(second, args.target, threshold=result["threshold"], blend=blend)
+    print(json.dumps({"blend": blend, **result}, indent=1))
 
 
 def calibrate_threshold(model_dir: Path) -> dict:

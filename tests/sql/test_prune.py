@@ -42,4 +42,5 @@ def test_nothing_to_prune_returns_the_table():
 
 
 def test_words_are_split_stemmed_and_filtered():
-    assert content_words("customerName, the categories of boxes; id") == {"customer", "name", "category", "box"}
+    assert content_words("customerName, the categories of boxes; id") == {"custom", "name", "categori", "box"}
+    assert content_words("ordered orders") == {"order"}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from toolrouter.rerank.base import BaseReranker, Reranker, ScoreCache
+from toolrouter.rerank.base import BaseReranker, Blend, Reranker, ScoreCache
 
-__all__ = ["BaseReranker", "Reranker", "ScoreCache", "load_reranker"]
+__all__ = ["BaseReranker", "Blend", "Reranker", "ScoreCache", "load_reranker"]
 
 # Names that mean the bundled default model.
 DEFAULT_MODEL_NAMES = frozenset({"default", "toolrouter-default"})

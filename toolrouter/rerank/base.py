@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -28,6 +29,22 @@ class Reranker(Protocol):
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
         """One float32 relevance per text, in input order."""
         ...
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How a router mixes a model's score with the first-stage signals for one item kind.
+
+    The final score is ``(1 - bi_encoder - lexical) · model + bi_encoder · e5 relevance + lexical ·
+    BM25 relevance`` (:func:`toolrouter.router.blended`). The default is the model alone.
+    """
+
+    bi_encoder: float = 0.0
+    lexical: float = 0.0
+
+    def __post_init__(self) -> None:
+        if min(self.bi_encoder, self.lexical) < 0.0 or self.bi_encoder + self.lexical > 1.0:
+            raise ValueError(f"blend weights must be >= 0 with a sum <= 1, got {self}")
 
 
 class ScoreCache:
@@ -107,8 +124,9 @@ class BaseReranker(ABC):
 
     # Score above which an item counts as relevant (``Router(threshold="auto")``); models calibrate it.
     default_threshold: float = 0.5
-    # Weight of the e5 bi-encoder's relevance in the router's final score (0: the model alone).
-    bi_encoder_weight: float = 0.0
+    # Per item kind ("tool", "table"), how routers blend in the e5 and BM25 relevance; a kind
+    # not listed is scored by the model alone.
+    blend: Mapping[str, Blend] = {}
 
     def __init__(self, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.name = name

@@ -102,9 +102,11 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
             ``max_length``/``max_query_length`` default to the lengths the model was trained with.
 
     The returned reranker's ``default_threshold`` is the calibrated no-tool threshold, used by
-    ``Router(threshold="auto")``; its ``bi_encoder_weight`` makes routers blend in the e5
-    bi-encoder's relevance (the model ships as that ensemble; see the model card).
+    ``Router(threshold="auto")``; its ``blend`` makes routers mix in the e5 bi-encoder's and
+    BM25's relevance, per item kind (the model ships as that ensemble; see the model card and
+    :func:`toolrouter.router.blended`).
     """
+    from toolrouter.rerank.base import Blend
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
     from toolrouter.rerank.e5_weights import build_backend_tokenizer, build_native_cross_encoder
 
@@ -113,7 +115,7 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     options.setdefault("max_query_length", meta["max_query_length"])
     reranker = HFCrossEncoder(model, build_backend_tokenizer(e5file), name=BUNDLED_NAME, **options)
     reranker.default_threshold = float(meta["threshold"])
-    reranker.bi_encoder_weight = float(meta.get("bi_encoder_weight", 0.0))
+    reranker.blend = {kind: Blend(**weights) for kind, weights in meta.get("blend", {}).items()}
     return reranker
 
 

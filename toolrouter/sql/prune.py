@@ -5,9 +5,10 @@ The rule is lexical and documented so its output is predictable:
 1. Key columns are always kept: the primary key and every foreign-key column, so joins stay
    writable.
 2. A column is kept when a word of its name or comment matches a word of the question. Words are
-   split on snake_case and camelCase, lowercased, reduced by a light plural rule
-   (``categories`` → ``category``, ``boxes`` → ``box``, ``orders`` → ``order``) and must have at
-   least ``MIN_WORD_LENGTH`` letters and not be in ``STOP_WORDS``.
+   split on snake_case and camelCase, lowercased, must have at least ``MIN_WORD_LENGTH`` letters
+   and not be in ``STOP_WORDS``, and are compared by their Snowball English stem
+   (``categories``/``category`` → ``categori``, ``ordered``/``orders`` → ``order``; the stemmer
+   first-stage BM25 uses, :func:`toolrouter.retrieve.stem`).
 3. When fewer than ``min_columns`` non-key columns matched, the first non-key columns in
    declaration order fill up to ``min_columns`` (they are usually the name or title columns
    that any answer shows).
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from toolrouter.registry.items import TableItem
-from toolrouter.retrieve import bm25_tokens
+from toolrouter.retrieve import bm25_tokens, stem
 
 # Non-key columns a pruned table keeps at least (fewer only if the table has fewer).
 DEFAULT_MIN_COLUMNS = 3
@@ -34,20 +35,9 @@ STOP_WORDS = frozenset({
 })
 
 
-def _stem(word: str) -> str:
-    """A light English plural rule: ``ies`` → ``y``, ``xes/ses/shes/ches`` → drop ``es``, ``s`` → drop."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("xes", "ses", "shes", "ches")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
 def content_words(text: str) -> set[str]:
     """The stemmed, lowercased words of ``text`` that can match (see the module docstring)."""
-    return {_stem(w) for w in bm25_tokens(text) if len(w) >= MIN_WORD_LENGTH and w not in STOP_WORDS}
+    return set(stem([w for w in bm25_tokens(text) if len(w) >= MIN_WORD_LENGTH and w not in STOP_WORDS]))
 
 
 def prune_columns(table: TableItem, question: str, *, min_columns: int = DEFAULT_MIN_COLUMNS) -> TableItem:
