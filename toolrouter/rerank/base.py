@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -125,8 +126,8 @@ class BaseReranker(ABC):
     # Score above which an item counts as relevant (``Router(threshold="auto")``); models calibrate it.
     default_threshold: float = 0.5
     # Per item kind ("tool", "table"), how routers blend in the e5 and BM25 relevance; a kind
-    # not listed is scored by the model alone.
-    blend: Mapping[str, Blend] = {}
+    # not listed is scored by the model alone. Read-only here: a model sets its own mapping.
+    blend: Mapping[str, Blend] = MappingProxyType({})
 
     def __init__(self, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.name = name
