@@ -55,6 +55,14 @@ def test_lexical_relevance_scales_bm25_to_the_best_text():
     assert lexical_relevance("weather", []).shape == (0,)
 
 
+def test_one_shared_word_of_a_long_foreign_request_is_a_partial_match():
+    # Only the city matches: the German words no text holds keep it below a full match.
+    texts = ["get_weather: Current weather for a city, e.g. Berlin", "create_invoice: Bill a customer"]
+    german = lexical_relevance("Kannst du den Fußabdruck meiner Reise nach Berlin berechnen?", texts)
+    assert 0.0 < german[0] < 0.5 and german[1] == 0.0
+    assert lexical_relevance("weather in Berlin", texts)[0] == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("method", ["bm25", "e5", "hybrid"])
 def test_first_stage_puts_the_matching_tool_first(method):
     index = FirstStageIndex(TEXTS, method)

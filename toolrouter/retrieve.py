@@ -44,6 +44,11 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 # PyStemmer's stemmers are not thread-safe: one per thread.
 _STEMMERS = threading.local()
+# The share of a query's BM25 ceiling a best match needs to count as a full lexical match
+# (chosen on held-out data with ``training.blend``; see :func:`lexical_relevance`).
+MIN_LEXICAL_MATCH = 0.1
+# Indexed in place of a text with no words, so every text keeps its row.
+EMPTY_TEXT_TERM = "\u2205"
 
 
 def bm25_tokens(text: str) -> list[str]:
@@ -212,27 +217,45 @@ def shard_name(keys: Sequence[str]) -> str:
 EMBEDDINGS = EmbeddingCache(cache_dir())
 
 
+def bm25_corpus(texts: Sequence[str]) -> list[list[str]]:
+    """Each text's :func:`bm25_terms`; a text without words gets one placeholder term."""
+    return [bm25_terms(t) or [EMPTY_TEXT_TERM] for t in texts]
+
+
 def bm25_index(texts: Sequence[str]):
-    """A :mod:`bm25s` index over ``texts`` (a text without words indexes as one placeholder token)."""
+    """A :mod:`bm25s` index over ``texts`` (see :func:`bm25_corpus`)."""
+    return bm25_corpus_index(bm25_corpus(texts))
+
+
+def bm25_corpus_index(corpus: Sequence[list[str]]):
+    """A :mod:`bm25s` index (Lucene's BM25, as :func:`lexical_relevance` assumes) over term lists."""
     import bm25s
 
-    index = bm25s.BM25()
-    index.index([bm25_terms(t) or ["\u2205"] for t in texts], show_progress=False)
+    index = bm25s.BM25(method="lucene")
+    index.index(list(corpus), show_progress=False)
     return index
 
 
 def lexical_relevance(query: str, texts: Sequence[str]) -> np.ndarray:
-    """BM25 of ``query`` against just ``texts`` (their own IDF), scaled so the best scores 1.
+    """BM25 of ``query`` against just ``texts`` (their own IDF), scaled so the best text scores 1,
+    unless even the best matches less than :data:`MIN_LEXICAL_MATCH` of the query.
 
     A lexical feature for the final score: exact names and rare terms the neural scorers can
-    underweight. All zeros when no text shares a word with the query.
+    underweight. The query's ceiling is the score a text holding every query term would approach;
+    scaling by at least a share of it keeps one shared word (a city in a German request, say)
+    from counting as a full match when the rest of the query matches nothing. All zeros when no
+    text shares a word with the query.
     """
-    tokens = bm25_terms(query)
-    if not texts or not tokens:
+    terms = bm25_terms(query)
+    if not texts or not terms:
         return np.zeros(len(texts), np.float32)
-    scores = np.asarray(bm25_index(texts).get_scores(tokens), dtype=np.float32)
-    best = float(scores.max())
-    return scores / best if best > 0 else np.zeros(len(texts), np.float32)
+    corpus = bm25_corpus(texts)
+    scores = np.asarray(bm25_corpus_index(corpus).get_scores(terms), dtype=np.float32)
+    # Lucene's IDF; a term scores at most its IDF however often a text repeats it.
+    vocabularies = [set(doc) for doc in corpus]
+    frequency = np.array([sum(term in v for v in vocabularies) for term in terms], dtype=np.float64)
+    ceiling = float(np.log1p((len(corpus) - frequency + 0.5) / (frequency + 0.5)).sum())
+    return (scores / max(float(scores.max()), MIN_LEXICAL_MATCH * ceiling)).astype(np.float32)
 
 
 class FirstStageIndex:

@@ -1,16 +1,22 @@
-"""Choose the bundled model's blend weights on held-out training groups, never on an evaluation set.
+"""Choose the bundled model's blend weights on held-out training data, never on an evaluation set.
 
 The router's final score for the bundled model is ``(1 - b - l) · cross-encoder + b · e5 relevance
-+ l · BM25 relevance`` (``toolrouter.router.blended``), with weights per item kind. This script
-scores each held-out dev group's first positive against its hard negatives all three ways and
-reports the MRR of every weight pair on a grid (``b`` in 0, 0.05 ... 1; ``l`` in 0, 0.05 ... 0.3)
-per kind (tool, table, and text: XQuAD's cross-lingual paragraphs, a multilingual check). The
-pair with the best MRR on a kind's groups is the one to ship for that kind::
++ l · BM25 relevance`` (``toolrouter.router.blended``), with weights per item kind. The weights
+are chosen the way the router is used: every held-out dev item of a kind goes into one pool (2,299
+tools from held-out tool sets, 1,239 tables of held-out databases, XQuAD paragraphs of held-out
+articles in 12 languages), and each held-out query is routed against it: the first stage keeps
+the router's default ``MIN_CANDIDATES`` (40), which are scored all three ways. This script reports
+the MRR (first gold item among the candidates; 0 when the first stage missed it) of every weight
+pair on a grid (``b`` in 0, 0.05 ... 1; ``l`` in 0, 0.05 ... 0.5) per kind (tool, table, and text, a
+multilingual check). The pair with the best MRR on a kind's queries is the one to ship for it::
 
     python -m training.blend --model training/runs/stage2/model
 
-Groups come from ``training/cache/dev.jsonl`` (held out by database, tool set and article; see
-``training/manifest.json``), a seeded sample of each kind.
+Scoring a query's small group of hard negatives instead (1 positive, 15 negatives) favoured a much
+larger BM25 weight for tools than routing a pool does, because every text of a small group gets a
+share of the lexical signal that the first stage has already spent on a pool; the pool is what
+the router sees. Queries come from ``training/cache/dev.jsonl`` (held out by database, tool set
+and article; see ``training/manifest.json``), a seeded sample of each kind.
 """
 
 from __future__ import annotations
@@ -25,58 +31,64 @@ import numpy as np
 
 from training.train import read_groups
 
-# Held-out groups scored per kind; each is 1 positive against up to NEGATIVES negatives.
-GROUPS_PER_KIND = {"tool": 120, "table": 120, "text": 40}
-NEGATIVES = 15
-# The item kinds the router blends; "text" groups are reported as a multilingual check only.
+# Held-out queries routed per kind (at most; the dev set has 229 tool queries).
+QUERIES_PER_KIND = {"tool": 400, "table": 300, "text": 100}
+# The item kinds the router blends; "text" (XQuAD) is reported as a multilingual check only.
 ROUTED_KINDS = ("tool", "table")
 # (e5 weight, BM25 weight) pairs; the cross-encoder gets the rest.
 WEIGHTS = [(float(round(e5, 2)), float(round(bm25, 2)))
-           for bm25 in np.arange(0, 0.31, 0.05) for e5 in np.arange(0, 1.001, 0.05) if e5 + bm25 <= 1.0 + 1e-9]
+           for bm25 in np.arange(0, 0.51, 0.05) for e5 in np.arange(0, 1.001, 0.05) if e5 + bm25 <= 1.0 + 1e-9]
 
 
-def dev_sample(data: Path, seed: int) -> list[dict[str, Any]]:
-    """A seeded sample of the dev groups, ``GROUPS_PER_KIND`` of each kind."""
+def dev_queries(data: Path, seed: int) -> dict[str, tuple[list[dict[str, Any]], list[str]]]:
+    """Per kind: a seeded sample of the dev queries, and the pool of every dev item of that kind."""
     groups = read_groups(data / "dev.jsonl")
     random.Random(seed).shuffle(groups)
-    sample: list[dict[str, Any]] = []
-    for kind, count in GROUPS_PER_KIND.items():
-        sample += [g for g in groups if g["kind"] == kind and g["negatives"]][:count]
-    return sample
+    routed = {}
+    for kind, count in QUERIES_PER_KIND.items():
+        of_kind = [g for g in groups if g["kind"] == kind]
+        pool = list(dict.fromkeys(text for g in of_kind for text in g["positives"] + g["negatives"]))
+        routed[kind] = (of_kind[:count], pool)
+    return routed
 
 
-def reciprocal_rank(scores: np.ndarray) -> float:
-    """1 / rank of row 0 (the positive); ties count against it."""
-    return 1.0 / (1 + int((scores[1:] >= scores[0]).sum()))
+def reciprocal_rank(scores: np.ndarray, gold: np.ndarray) -> float:
+    """1 / rank of the best-scored gold item (ties count against it); 0 without one."""
+    if not gold.any():
+        return 0.0
+    return 1.0 / (1 + int((scores[~gold] >= scores[gold].max()).sum()))
 
 
 def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
     """MRR per pair of blend weights and kind, and the best pair for each kind the router routes."""
     from toolrouter.rerank import Blend
     from toolrouter.rerank.bundled import load_bundled
-    from toolrouter.retrieve import EMBEDDINGS, lexical_relevance
-    from toolrouter.router import bi_encoder_relevance, blended
+    from toolrouter.retrieve import EMBEDDINGS, FirstStageIndex, lexical_relevance
+    from toolrouter.router import MIN_CANDIDATES, bi_encoder_relevance, blended
 
     reranker = load_bundled(model)
-    reciprocal: dict[str, dict[tuple[float, float], list[float]]] = {}
-    for group in dev_sample(data, seed):
-        texts = group["positives"][:1] + group["negatives"][:NEGATIVES]
-        cross = np.asarray(reranker.score(group["query"], texts), dtype=np.float32)
-        bi = bi_encoder_relevance(EMBEDDINGS.similarities(group["query"], texts))
-        lexical = lexical_relevance(group["query"], texts)
-        per_weight = reciprocal.setdefault(group["kind"], {w: [] for w in WEIGHTS})
-        for weights in WEIGHTS:
-            per_weight[weights].append(reciprocal_rank(blended(cross, bi, lexical, Blend(*weights))))
-    by_kind = {kind: {weight_key(w): round(float(np.mean(rr)), 4) for w, rr in table.items()}
-               for kind, table in reciprocal.items()}
+    by_kind: dict[str, dict[str, float]] = {}
+    sizes: dict[str, dict[str, int]] = {}
+    for kind, (queries, pool) in dev_queries(data, seed).items():
+        index = FirstStageIndex(pool)
+        reciprocal: dict[tuple[float, float], list[float]] = {w: [] for w in WEIGHTS}
+        for group in queries:
+            texts = [pool[i] for i in index.candidates(group["query"], MIN_CANDIDATES)]
+            gold = np.isin(texts, group["positives"])
+            cross = np.asarray(reranker.score(group["query"], texts), dtype=np.float32)
+            bi = bi_encoder_relevance(EMBEDDINGS.similarities(group["query"], texts))
+            lexical = lexical_relevance(group["query"], texts)
+            for weights in WEIGHTS:
+                reciprocal[weights].append(reciprocal_rank(blended(cross, bi, lexical, Blend(*weights)), gold))
+        by_kind[kind] = {weight_key(w): round(float(np.mean(rr)), 4) for w, rr in reciprocal.items()}
+        sizes[kind] = {"queries": len(queries), "pool": len(pool)}
     best = {}
     for kind in ROUTED_KINDS:
         # Ties go to the smaller BM25 weight, then the smaller e5 weight.
         pair = max(WEIGHTS, key=lambda w: (by_kind[kind][weight_key(w)], -w[1], -w[0]))
         best[kind] = {"bi_encoder": pair[0], "lexical": pair[1],
                       "mrr_by_kind": {k: by_kind[k][weight_key(pair)] for k in by_kind}}
-    return {"model": str(model), "groups": {k: len(next(iter(t.values()))) for k, t in reciprocal.items()},
-            "mrr_by_kind": by_kind, "best": best}
+    return {"model": str(model), "routed": sizes, "candidates": MIN_CANDIDATES, "mrr_by_kind": by_kind, "best": best}
 
 
 def weight_key(weights: tuple[float, float]) -> str:

@@ -7,7 +7,8 @@
 1. ``training.data`` builds the groups (seeded), unless ``training/cache`` has them.
 2. Stage 1 trains ``DEFAULTS`` from e5 and exports to ``<run>/stage1/model``.
 3. Stage 2 continues from that export with ``CONTINUATION`` (``<run>/stage2``).
-4. ``training.blend`` picks the e5 and BM25 blend weights per item kind on held-out dev groups.
+4. ``training.blend`` picks the e5 and BM25 blend weights per item kind by routing held-out dev
+   queries against a pool of every held-out dev item of their kind.
 5. The no-tool threshold is calibrated on BFCL irrelevance with that blend (see the model card),
    and the weights, threshold and blend weights are exported to ``--target``.
 
