@@ -8,7 +8,8 @@ articles in 12 languages), and each held-out query is routed against it: the fir
 the router's default ``MIN_CANDIDATES`` (40), which are scored all three ways. This script reports
 the MRR (first gold item among the candidates; 0 when the first stage missed it) of every weight
 pair on a grid (``b`` in 0, 0.05 ... 1; ``l`` in 0, 0.05 ... 0.5) per kind (tool, table, and text, a
-multilingual check). The pair with the best MRR on a kind's queries is the one to ship for it::
+multilingual check). For each routed kind it ships the pair with the smallest BM25 weight whose
+MRR is within one standard error of the best pair's (:func:`one_standard_error_choice`)::
 
     python -m training.blend --model training/runs/stage2/model
 
@@ -69,6 +70,7 @@ def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
     reranker = load_bundled(model)
     by_kind: dict[str, dict[str, float]] = {}
     sizes: dict[str, dict[str, int]] = {}
+    best = {}
     for kind, (queries, pool) in dev_queries(data, seed).items():
         index = FirstStageIndex(pool)
         reciprocal: dict[tuple[float, float], list[float]] = {w: [] for w in WEIGHTS}
@@ -82,13 +84,30 @@ def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
                 reciprocal[weights].append(reciprocal_rank(blended(cross, bi, lexical, Blend(*weights)), gold))
         by_kind[kind] = {weight_key(w): round(float(np.mean(rr)), 4) for w, rr in reciprocal.items()}
         sizes[kind] = {"queries": len(queries), "pool": len(pool)}
-    best = {}
-    for kind in ROUTED_KINDS:
-        # Ties go to the smaller BM25 weight, then the smaller e5 weight.
-        pair = max(WEIGHTS, key=lambda w: (by_kind[kind][weight_key(w)], -w[1], -w[0]))
-        best[kind] = {"bi_encoder": pair[0], "lexical": pair[1],
-                      "mrr_by_kind": {k: by_kind[k][weight_key(pair)] for k in by_kind}}
+        if kind in ROUTED_KINDS:
+            best[kind] = one_standard_error_choice(reciprocal)
+    for choice in best.values():
+        pair = weight_key((choice["bi_encoder"], choice["lexical"]))
+        choice["mrr_by_kind"] = {k: by_kind[k][pair] for k in by_kind}
     return {"model": str(model), "routed": sizes, "candidates": MIN_CANDIDATES, "mrr_by_kind": by_kind, "best": best}
+
+
+def one_standard_error_choice(reciprocal: dict[tuple[float, float], list[float]]) -> dict[str, Any]:
+    """The weight pair to ship: among the pairs whose MRR is within one standard error of the best
+    pair's, the one with the smallest BM25 weight (then the best MRR, then the smaller e5 weight).
+
+    The one-standard-error rule (Hastie, Tibshirani & Friedman, *Elements of Statistical Learning*,
+    §7.10): differences inside the best score's sampling error are noise, so take the simplest
+    setting that noise cannot tell from the best. Simplest here means leaning least on BM25, which
+    the first stage has already used to pick the candidates.
+    """
+    mrr = {w: float(np.mean(rr)) for w, rr in reciprocal.items()}
+    top = max(reciprocal, key=lambda w: (mrr[w], -w[1], -w[0]))
+    standard_error = float(np.std(reciprocal[top], ddof=1) / np.sqrt(len(reciprocal[top])))
+    close = [w for w in reciprocal if mrr[w] >= mrr[top] - standard_error]
+    pair = min(close, key=lambda w: (w[1], -mrr[w], w[0]))
+    return {"bi_encoder": pair[0], "lexical": pair[1], "best_mrr": round(mrr[top], 4),
+            "best_pair": weight_key(top), "standard_error": round(standard_error, 4)}
 
 
 def weight_key(weights: tuple[float, float]) -> str:

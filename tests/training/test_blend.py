@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.blend import QUERIES_PER_KIND, ROUTED_KINDS, WEIGHTS, blend_table, dev_queries, reciprocal_rank
+from training.blend import (
+    QUERIES_PER_KIND,
+    ROUTED_KINDS,
+    WEIGHTS,
+    blend_table,
+    dev_queries,
+    one_standard_error_choice,
+    reciprocal_rank,
+)
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "toolrouter" / "models" / "default"
 
@@ -62,4 +70,16 @@ def test_blend_table_routes_each_query_against_its_pool_and_picks_weights_per_ki
         assert len(mrr) == len(WEIGHTS) and all(0.0 < value <= 1.0 for value in mrr.values())
         best = table["best"].get(kind)
         if best:
-            assert mrr[f"e5={best['bi_encoder']} bm25={best['lexical']}"] == max(mrr.values())
+            assert best["best_mrr"] == max(mrr.values())
+            assert mrr[f"e5={best['bi_encoder']} bm25={best['lexical']}"] >= best["best_mrr"] - best["standard_error"]
+
+
+def test_one_standard_error_choice_takes_the_least_bm25_within_noise_of_the_best() -> None:
+    reciprocal = {(0.8, 0.2): [1.0, 1.0, 0.5, 1.0], (0.9, 0.1): [1.0, 1.0, 0.5, 0.5], (1.0, 0.0): [0.5, 0.5, 0.5, 0.2]}
+    choice = one_standard_error_choice(reciprocal)
+    # Best: 0.875, standard error 0.125; (0.9, 0.1) at 0.75 is within it, (1.0, 0.0) at 0.425 is not.
+    assert (choice["bi_encoder"], choice["lexical"]) == (0.9, 0.1)
+    assert choice["best_pair"] == "e5=0.8 bm25=0.2" and choice["standard_error"] == 0.125
+    # Without noise the best pair itself is chosen.
+    exact = {(0.8, 0.2): [1.0, 1.0], (0.9, 0.1): [0.5, 0.5]}
+    assert (one_standard_error_choice(exact)["bi_encoder"], one_standard_error_choice(exact)["lexical"]) == (0.8, 0.2)
