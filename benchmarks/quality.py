@@ -8,7 +8,9 @@
 - Cross-lingual: XQuAD questions in six languages against the English paragraphs of held-out articles.
 
 toolrouter = the first stage (BM25 + e5, rank-fused) cut at ``--candidates``, reranked by the
-cross-encoder; items beyond the cut keep their first-stage order. ::
+cross-encoder; items beyond the cut keep their first-stage order. When the model ships a query
+adapter (the bundled one does), ``e5_adapted`` is e5 with it, and the first stage uses it, as the
+router does. ::
 
     python benchmarks/quality.py            # full run (about 20 minutes on 2 cores)
     python benchmarks/quality.py --quick    # a fixed sample, for iteration
@@ -66,8 +68,8 @@ def metrics(rankings: Sequence[list[str]], queries: Sequence[Query]) -> dict[str
     return {key: round(float(np.mean(values)), 4) for key, values in out.items()} | {"queries": len(rankings)}
 
 
-def first_stage_ranker(names: list[str], texts: list[str], method: str) -> Ranker:
-    index = FirstStageIndex(texts, method)  # type: ignore[arg-type]
+def first_stage_ranker(names: list[str], texts: list[str], method: str, query_adapter: Any = None) -> Ranker:
+    index = FirstStageIndex(texts, method, query_adapter)  # type: ignore[arg-type]
 
     def rank(query: str) -> list[str]:
         if method == "hybrid":
@@ -79,7 +81,8 @@ def first_stage_ranker(names: list[str], texts: list[str], method: str) -> Ranke
 
 def toolrouter_ranker(router: Router, kind: str) -> Ranker:
     names = list(router.registry)
-    index = FirstStageIndex([router.registry[n].text for n in names], router.first_stage)
+    index = FirstStageIndex([router.registry[n].text for n in names], router.first_stage,
+                            getattr(router.reranker, "query_adapter", None))
 
     def rank(query: str) -> list[str]:
         reranked = [s.item.name for s in router.rank(query, kind)]  # type: ignore[arg-type]
@@ -96,8 +99,12 @@ def compare(queries: Sequence[Query], items: dict[str, Any], kind: str, model: A
     texts = [items[n].text for n in names]
     router = Router(model, registry=Registry(), candidates=candidates)
     router.registry.add([items[n] for n in names])
-    rankers = {"bm25": first_stage_ranker(names, texts, "bm25"), "e5": first_stage_ranker(names, texts, "e5"),
-               "first_stage": first_stage_ranker(names, texts, "hybrid"), "toolrouter": toolrouter_ranker(router, kind)}
+    adapter = getattr(model, "query_adapter", None)
+    rankers = {"bm25": first_stage_ranker(names, texts, "bm25"), "e5": first_stage_ranker(names, texts, "e5")}
+    if adapter is not None:
+        rankers["e5_adapted"] = first_stage_ranker(names, texts, "e5", adapter)
+    rankers |= {"first_stage": first_stage_ranker(names, texts, "hybrid", adapter),
+                "toolrouter": toolrouter_ranker(router, kind)}
     results: dict[str, Any] = {}
     for method, ranker in rankers.items():
         started = time.perf_counter()

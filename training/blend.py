@@ -72,13 +72,14 @@ def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
     sizes: dict[str, dict[str, int]] = {}
     best = {}
     for kind, (queries, pool) in dev_queries(data, seed).items():
-        index = FirstStageIndex(pool)
+        index = FirstStageIndex(pool, query_adapter=reranker.query_adapter)
         reciprocal: dict[tuple[float, float], list[float]] = {w: [] for w in WEIGHTS}
         for group in queries:
             texts = [pool[i] for i in index.candidates(group["query"], MIN_CANDIDATES)]
             gold = np.isin(texts, group["positives"])
             cross = np.asarray(reranker.score(group["query"], texts), dtype=np.float32)
-            bi = bi_encoder_relevance(EMBEDDINGS.similarities(group["query"], texts))
+            adapter = reranker.query_adapter
+            bi = bi_encoder_relevance(EMBEDDINGS.similarities(group["query"], texts, adapter), adapter)
             lexical = lexical_relevance(group["query"], texts)
             for weights in WEIGHTS:
                 reciprocal[weights].append(reciprocal_rank(blended(cross, bi, lexical, Blend(*weights)), gold))

@@ -7,9 +7,11 @@
 1. ``training.data`` builds the groups (seeded), unless ``training/cache`` has them.
 2. Stage 1 trains ``DEFAULTS`` from e5 and exports to ``<run>/stage1/model``.
 3. Stage 2 continues from that export with ``CONTINUATION`` (``<run>/stage2``).
-4. ``training.blend`` picks the e5 and BM25 blend weights per item kind by routing held-out dev
+4. ``training.adapter`` trains the e5 query adapter (``<run>/adapter``) and exports it beside the
+   weights.
+5. ``training.blend`` picks the e5 and BM25 blend weights per item kind by routing held-out dev
    queries against a pool of every held-out dev item of their kind.
-5. The no-tool threshold is calibrated on BFCL irrelevance with that blend (see the model card),
+6. The no-tool threshold is calibrated on BFCL irrelevance with that blend (see the model card),
    and the weights, threshold and blend weights are exported to ``--target``.
 
 Resumable: each stage resumes from its checkpoint, and a finished stage is not run again.
@@ -23,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from training.adapter import ADAPTER_DEFAULTS, export_adapter, train_adapter
 from training.blend import blend_table
 from training.train import CONTINUATION, DEFAULTS, export, train
 
@@ -41,6 +44,8 @@ def main() -> None:
     export(first, first / "model", threshold=None)
     train(args.data, second, {**DEFAULTS, **CONTINUATION, "threads": 0, "init": str(first / "model")})
     export(second, args.target, threshold=None)
+    train_adapter(args.data, args.run / "adapter", ADAPTER_DEFAULTS)
+    export_adapter(args.run / "adapter", args.target)
     best = blend_table(args.target, args.data, DEFAULTS["seed"])["best"]
     blend = {kind: {"bi_encoder": b["bi_encoder"], "lexical": b["lexical"]} for kind, b in best.items()}
     export(second, args.target, threshold=None, blend=blend)

@@ -91,6 +91,12 @@ BUNDLED_CORRUPTIONS = {
     "metadata layers a string": ("toolrouter.json", lambda: metadata(num_layers="4"), "needs num_layers"),
     "metadata threshold null": ("toolrouter.json", lambda: metadata(threshold=None), "needs threshold"),
     "metadata too many layers": ("toolrouter.json", lambda: metadata(num_layers=99), "asks for 99 layers"),
+    "metadata adapter a bare name": ("toolrouter.json", lambda: metadata(query_adapter="adapter.safetensors"),
+                                     "needs query_adapter as"),
+    "metadata adapter range upside down": (
+        "toolrouter.json",
+        lambda: metadata(query_adapter={"file": "query_adapter.safetensors", "cosine_floor": 0.5, "cosine_ceiling": 0}),
+        "cosine_floor must be below cosine_ceiling"),
 }
 
 
@@ -105,6 +111,40 @@ def test_broken_bundled_model_names_the_file(tmp_path, corruption):
     if new is None:
         broken.unlink()
     else:
+        broken.write_bytes(new)
+    with pytest.raises(RerankerError, match=message) as error:
+        load_bundled(directory, precision="float32")
+    assert str(broken) in str(error.value)
+
+
+def adapter_file(shape: tuple[int, ...] | None) -> bytes:
+    """A query adapter file with a ``weight`` of ``shape``, or one without a ``weight``."""
+    import numpy as np
+    from safetensors.numpy import save
+
+    return save({"weight" if shape else "bias": np.zeros(shape or (384,), np.float16)})
+
+
+# The adapter file's bytes (None: missing) and what the error must say.
+ADAPTER_CORRUPTIONS = {
+    "missing": (lambda: None, "missing or corrupt"),
+    "garbage": (lambda: garbage(5000), "missing or corrupt"),
+    "not square": (lambda: adapter_file((384, 12)), r"needs a 384 x 384 'weight' tensor, got \(384, 12\)"),
+    "no weight": (lambda: adapter_file(None), "needs a 384 x 384 'weight' tensor, got None"),
+}
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="bundled model not built")
+@pytest.mark.parametrize("corruption", ADAPTER_CORRUPTIONS)
+def test_broken_query_adapter_names_the_file(tmp_path, corruption):
+    content, message = ADAPTER_CORRUPTIONS[corruption]
+    directory = tmp_path / "default"
+    shutil.copytree(MODEL_DIR, directory)
+    entry = {"file": "adapter.safetensors", "cosine_floor": 0.0, "cosine_ceiling": 0.4}
+    (directory / "toolrouter.json").write_bytes(metadata(query_adapter=entry))
+    broken = directory / "adapter.safetensors"
+    broken.unlink(missing_ok=True)
+    if (new := content()) is not None:
         broken.write_bytes(new)
     with pytest.raises(RerankerError, match=message) as error:
         load_bundled(directory, precision="float32")

@@ -13,9 +13,12 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from toolrouter.retrieve import QueryAdapter
 
 # Scores kept in each reranker's LRU cache of (query, text) pairs.
 DEFAULT_CACHE_SIZE = 65_536
@@ -128,6 +131,9 @@ class BaseReranker(ABC):
     # Per item kind ("tool", "table"), how routers blend in the e5 and BM25 relevance; a kind
     # not listed is scored by the model alone. Read-only here: a model sets its own mapping.
     blend: Mapping[str, Blend] = MappingProxyType({})
+    # The map routers apply to the e5 query vector, in the first stage and the blend
+    # (:class:`toolrouter.retrieve.QueryAdapter`); None for none.
+    query_adapter: QueryAdapter | None = None
 
     def __init__(self, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.name = name

