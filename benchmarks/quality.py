@@ -9,8 +9,8 @@
 
 toolrouter = the first stage (BM25 + e5, rank-fused) cut at ``--candidates``, reranked by the
 cross-encoder; items beyond the cut keep their first-stage order. When the model ships a query
-adapter (the bundled one does), ``e5_adapted`` is e5 with it, and the first stage uses it, as the
-router does. ::
+adapter for the kind (the bundled one does for tables), ``e5_adapted`` is e5 with it, and the
+first stage uses it, as the router does. ::
 
     python benchmarks/quality.py            # full run (about 20 minutes on 2 cores)
     python benchmarks/quality.py --quick    # a fixed sample, for iteration
@@ -82,7 +82,7 @@ def first_stage_ranker(names: list[str], texts: list[str], method: str, query_ad
 def toolrouter_ranker(router: Router, kind: str) -> Ranker:
     names = list(router.registry)
     index = FirstStageIndex([router.registry[n].text for n in names], router.first_stage,
-                            getattr(router.reranker, "query_adapter", None))
+                            getattr(router.reranker, "query_adapters", {}).get(kind))
 
     def rank(query: str) -> list[str]:
         reranked = [s.item.name for s in router.rank(query, kind)]  # type: ignore[arg-type]
@@ -99,7 +99,7 @@ def compare(queries: Sequence[Query], items: dict[str, Any], kind: str, model: A
     texts = [items[n].text for n in names]
     router = Router(model, registry=Registry(), candidates=candidates)
     router.registry.add([items[n] for n in names])
-    adapter = getattr(model, "query_adapter", None)
+    adapter = getattr(model, "query_adapters", {}).get(kind)
     rankers = {"bm25": first_stage_ranker(names, texts, "bm25"), "e5": first_stage_ranker(names, texts, "e5")}
     if adapter is not None:
         rankers["e5_adapted"] = first_stage_ranker(names, texts, "e5", adapter)

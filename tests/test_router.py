@@ -111,10 +111,15 @@ def test_query_adapter_steers_the_first_stage_and_the_e5_blend(overlap_reranker)
     # An adapter that adds the audit tool's vector to every query: first stage and blend follow it.
     audit = router.registry["tool_33"].text
     weight = 3.0 * np.outer(EMBEDDINGS.passages([audit])[0], EMBEDDINGS.query(query)).astype(np.float32)
-    overlap_reranker.query_adapter = QueryAdapter(weight, cosine_floor=0.0, cosine_ceiling=1.0)
+    overlap_reranker.query_adapters = {"tool": QueryAdapter(weight, cosine_floor=0.0, cosine_ceiling=1.0)}
     steered = Router(overlap_reranker, candidates=5)
     steered.add_tools(tools)
     assert steered.select_tools(query, k=1)[0].name == "tool_33"
+    # Adapters are per item kind: one for tables leaves tool routing alone.
+    overlap_reranker.query_adapters = {"table": overlap_reranker.query_adapters["tool"]}
+    unsteered = Router(overlap_reranker, candidates=5)
+    unsteered.add_tools(tools)
+    assert unsteered.select_tools(query, k=1)[0].name == "get_weather"
 
 
 def test_adapted_cosines_are_mapped_by_the_adapters_range():

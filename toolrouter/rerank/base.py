@@ -131,9 +131,9 @@ class BaseReranker(ABC):
     # Per item kind ("tool", "table"), how routers blend in the e5 and BM25 relevance; a kind
     # not listed is scored by the model alone. Read-only here: a model sets its own mapping.
     blend: Mapping[str, Blend] = MappingProxyType({})
-    # The map routers apply to the e5 query vector, in the first stage and the blend
-    # (:class:`toolrouter.retrieve.QueryAdapter`); None for none.
-    query_adapter: QueryAdapter | None = None
+    # Per item kind, the map routers apply to the e5 query vector, in the first stage and the blend
+    # (:class:`toolrouter.retrieve.QueryAdapter`); a kind not listed uses e5's vector as it is.
+    query_adapters: Mapping[str, QueryAdapter] = MappingProxyType({})
 
     def __init__(self, name: str, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.name = name

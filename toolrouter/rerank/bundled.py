@@ -120,19 +120,20 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     reranker = HFCrossEncoder(model, build_backend_tokenizer(e5file), name=BUNDLED_NAME, **options)
     reranker.default_threshold = float(meta["threshold"])
     reranker.blend = {kind: Blend(**weights) for kind, weights in meta.get("blend", {}).items()}
-    reranker.query_adapter = load_query_adapter(directory, meta, e5file.config.hidden_size)
+    reranker.query_adapters = load_query_adapters(directory, meta, e5file.config.hidden_size)
     return reranker
 
 
-def load_query_adapter(directory: Path, meta: dict[str, Any], dim: int):
-    """The e5 query adapter ``toolrouter.json`` names, as a :class:`~toolrouter.retrieve.QueryAdapter`;
-    None when it names none.
+def load_query_adapters(directory: Path, meta: dict[str, Any], dim: int):
+    """The e5 query adapters ``toolrouter.json`` names, per item kind, as
+    :class:`~toolrouter.retrieve.QueryAdapter` objects; empty when it names none.
 
-    ``query_adapter`` is ``{"file": ..., "cosine_floor": ..., "cosine_ceiling": ...}``: a safetensors
-    file in ``directory`` holding a ``dim`` × ``dim`` ``weight``, and the adapted cosine range.
+    ``query_adapters`` maps a kind to ``{"file": ..., "cosine_floor": ..., "cosine_ceiling": ...}``:
+    a safetensors file in ``directory`` holding a ``dim`` × ``dim`` ``weight``, and the range of
+    the adapted cosines.
 
     Raises:
-        RerankerError: The entry is malformed, or the file is missing, corrupt or of another shape
+        RerankerError: An entry is malformed, or a file is missing, corrupt or of another shape
             (names the file).
     """
     import numpy as np
@@ -141,25 +142,28 @@ def load_query_adapter(directory: Path, meta: dict[str, Any], dim: int):
 
     from toolrouter.retrieve import QueryAdapter
 
-    entry = meta.get("query_adapter")
-    if entry is None:
-        return None
+    entries = meta.get("query_adapters", {})
     fields = {"file": str, "cosine_floor": float, "cosine_ceiling": float}
-    if not isinstance(entry, dict) or not all(_is_json_of(entry.get(name), kind) for name, kind in fields.items()):
-        raise _metadata_error(directory / "toolrouter.json",
-                              f"needs query_adapter as {{file, cosine_floor, cosine_ceiling}}, got {entry!r}")
-    path = directory / entry["file"]
-    try:
-        weight = load_file(str(path)).get("weight")
-    except (OSError, SafetensorError) as exc:
-        raise RerankerError(f"bundled query adapter {path} is missing or corrupt: {exc}") from exc
-    if weight is None or weight.shape != (dim, dim):
-        shape = None if weight is None else weight.shape
-        raise RerankerError(f"bundled query adapter {path} needs a {dim} x {dim} 'weight' tensor, got {shape}")
-    try:
-        return QueryAdapter(weight.astype(np.float32), float(entry["cosine_floor"]), float(entry["cosine_ceiling"]))
-    except ValueError as exc:
-        raise _metadata_error(directory / "toolrouter.json", f"query_adapter: {exc}") from exc
+    if not isinstance(entries, dict) or not all(
+            isinstance(entry, dict) and all(_is_json_of(entry.get(name), kind) for name, kind in fields.items())
+            for entry in entries.values()):
+        raise _metadata_error(directory / "toolrouter.json", "needs query_adapters as {kind: {file, cosine_floor, "
+                              f"cosine_ceiling}}, got {entries!r}")
+    adapters = {}
+    for kind, entry in entries.items():
+        path = directory / entry["file"]
+        try:
+            weight = load_file(str(path)).get("weight")
+        except (OSError, SafetensorError) as exc:
+            raise RerankerError(f"bundled query adapter {path} is missing or corrupt: {exc}") from exc
+        if weight is None or weight.shape != (dim, dim):
+            shape = None if weight is None else weight.shape
+            raise RerankerError(f"bundled query adapter {path} needs a {dim} x {dim} 'weight' tensor, got {shape}")
+        try:
+            adapters[kind] = QueryAdapter(weight.astype(np.float32), entry["cosine_floor"], entry["cosine_ceiling"])
+        except ValueError as exc:
+            raise _metadata_error(directory / "toolrouter.json", f"query_adapters[{kind!r}]: {exc}") from exc
+    return adapters
 
 
 def export_bundled(target: Path, dtype: str = "float32") -> Path:
