@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from training.blend import dev_queries
+from training.blend import dev_queries, reciprocal_rank
 from training.train import read_groups
 
 logger = logging.getLogger("training")
@@ -42,9 +42,9 @@ logger = logging.getLogger("training")
 # Hyperparameters of the shipped adapter (also written to the run's hparams.json).
 ADAPTER_DEFAULTS: dict[str, Any] = {
     "seed": 13,
-    # Training queries embedded per kind (a seeded sample, weighted like the cross-encoder's data).
     # Item kinds that get an adapter. Tools measured no better with one (see the model card).
     "kinds": ["table"],
+    # Training queries embedded per kind (a seeded sample, weighted like the cross-encoder's data).
     "queries": {"tool": 4000, "table": 8000, "text": 1000},
     # Hard negatives kept per group (the groups list the hardest first).
     "negatives": 8,
@@ -68,7 +68,8 @@ RANGE_PERCENTILES = (1, 99)
 
 def training_sample(groups: list[dict[str, Any]], hp: dict[str, Any]) -> list[dict[str, Any]]:
     """A seeded sample of the groups of each adapted kind and of XQuAD ("text"), drawn with
-    probability proportional to their weight."""
+    probability proportional to their weight (one generator, in ``queries`` order: the shipped
+    table adapter is the sample of ``kinds=["table"]``)."""
     rng = np.random.default_rng(hp["seed"])
     sample = []
     for kind, count in hp["queries"].items():
@@ -114,13 +115,12 @@ def adapted(queries, weight):
 
 
 def dev_pools(data: Path, seed: int, path: Path) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
-    """Per kind: the held-out queries' vectors, the pool's vectors and each query's gold indices."""
+    """Per kind: the held-out queries' vectors, the pool's vectors and each query's gold mask over the pool."""
     from toolrouter.retrieve import EMBEDDINGS
 
     pools = {}
     for kind, (queries, pool) in dev_queries(data, seed).items():
-        position = {text: i for i, text in enumerate(pool)}
-        gold = [np.array([position[t] for t in g["positives"]]) for g in queries]
+        gold = [np.isin(pool, g["positives"]) for g in queries]
         pools[kind] = (query_vectors([g["query"] for g in queries], path), EMBEDDINGS.passages(pool), gold)
     return pools
 
@@ -133,7 +133,7 @@ def dev_mrr(weight, pools) -> dict[str, float]:
     with torch.no_grad():
         for kind, (queries, passages, gold) in pools.items():
             scores = (adapted(torch.from_numpy(queries), weight) @ torch.from_numpy(passages).T).numpy()
-            reciprocal = [1.0 / (1 + int((row > row[g].max()).sum())) for row, g in zip(scores, gold)]
+            reciprocal = [reciprocal_rank(row, g) for row, g in zip(scores, gold)]
             result[kind] = round(float(np.mean(reciprocal)), 4)
     return result
 
