@@ -79,15 +79,13 @@ def first_stage_ranker(names: list[str], texts: list[str], method: str, query_ad
     return rank
 
 
-def toolrouter_ranker(router: Router, kind: str) -> Ranker:
-    names = list(router.registry)
-    index = FirstStageIndex([router.registry[n].text for n in names], router.first_stage,
-                            getattr(router.reranker, "query_adapters", {}).get(kind))
+def toolrouter_ranker(router: Router, kind: str, first_stage: Ranker) -> Ranker:
+    """The router's ranking of its candidates, then the items past the cut in ``first_stage``'s order."""
 
     def rank(query: str) -> list[str]:
         reranked = [s.item.name for s in router.rank(query, kind)]  # type: ignore[arg-type]
         seen = set(reranked)
-        return reranked + [names[i] for i in index.candidates(query, len(names)) if names[i] not in seen]
+        return reranked + [name for name in first_stage(query) if name not in seen]
 
     return rank
 
@@ -103,8 +101,9 @@ def compare(queries: Sequence[Query], items: dict[str, Any], kind: str, model: A
     rankers = {"bm25": first_stage_ranker(names, texts, "bm25"), "e5": first_stage_ranker(names, texts, "e5")}
     if adapter is not None:
         rankers["e5_adapted"] = first_stage_ranker(names, texts, "e5", adapter)
-    rankers |= {"first_stage": first_stage_ranker(names, texts, "hybrid", adapter),
-                "toolrouter": toolrouter_ranker(router, kind)}
+    # The router's own first stage: its method, and the adapter it retrieves with.
+    rankers["first_stage"] = first_stage_ranker(names, texts, router.first_stage, adapter)
+    rankers["toolrouter"] = toolrouter_ranker(router, kind, rankers["first_stage"])
     results: dict[str, Any] = {}
     for method, ranker in rankers.items():
         started = time.perf_counter()

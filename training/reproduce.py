@@ -14,7 +14,8 @@
 6. The no-tool threshold is calibrated on BFCL irrelevance with that blend (see the model card),
    and the weights, threshold and blend weights are exported to ``--target``.
 
-Resumable: each stage resumes from its checkpoint, and a finished stage is not run again.
+Resumable: each stage resumes from its checkpoint, and a finished stage is not run again; the
+adapter is re-trained (seconds, deterministic) from its cached embeddings.
 """
 
 from __future__ import annotations
