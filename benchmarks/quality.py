@@ -12,7 +12,7 @@ cross-encoder; items beyond the cut keep their first-stage order. When the model
 adapter for the kind (the bundled one does for tables), ``e5_adapted`` is e5 with it, and the
 first stage uses it, as the router does. ::
 
-    python benchmarks/quality.py            # full run (about 20 minutes on 2 cores)
+    python benchmarks/quality.py            # full run (about 25 minutes on 2 cores at --candidates 20)
     python benchmarks/quality.py --quick    # a fixed sample, for iteration
 """
 
