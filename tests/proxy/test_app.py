@@ -64,6 +64,22 @@ def test_other_fields_and_unrouted_requests_go_unchanged(proxy, upstream):
     assert upstream.last["body"]["temperature"] == 0.25 and upstream.last["body"]["messages"] == MESSAGES
 
 
+@pytest.mark.parametrize("path", ["/chat/completions", "/responses"])
+@pytest.mark.parametrize(("raw", "message"), [
+    (b"{not json", "not valid JSON"),
+    (b"[" * 100_000, "nested too deeply"),
+    (b"[1, 2]", "must be a JSON object, got list"),
+])
+def test_malformed_body_is_400_without_contacting_upstream(proxy, upstream, path, raw, message):
+    seen = len(upstream.received)
+    response = httpx.post(f"{proxy}{path}", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["code"] == "invalid_json"
+    assert message in error["message"]
+    assert len(upstream.received) == seen
+
+
 @pytest.mark.parametrize(("path", "body", "expected"), [
     ("/chat/completions", {"model": "m", "messages": MESSAGES, "tools": CHAT_TOOLS}, chat_stream_chunks("m")),
     ("/responses", {"model": "m", "input": "weather", "tools": RESPONSES_TOOLS}, responses_stream_chunks("m")),

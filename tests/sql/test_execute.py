@@ -36,7 +36,7 @@ def test_rows_columns_and_row_cap(shop_db):
 ])
 def test_writes_sent_directly_fail_and_leave_the_file_untouched(sql, shop_db):
     before = digest(shop_db)
-    with pytest.raises(SQLExecutionError, match="the database refused the query"):
+    with pytest.raises(SQLExecutionError, match="refused the query"):
         execute(sql, shop_db)
     assert digest(shop_db) == before
 
@@ -69,7 +69,7 @@ def test_each_layer_refuses_writes_on_its_own(shop_db):
 
 def test_long_query_is_stopped_at_the_timeout(shop_db):
     started = time.monotonic()
-    with pytest.raises(SQLExecutionError, match=r"timed out after 0\.2 s") as info:
+    with pytest.raises(SQLExecutionError, match=r"timed out after 0\.2 s on sqlite") as info:
         execute("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT MAX(n) FROM r", shop_db,
                 timeout=0.2)
     assert info.value.timed_out
@@ -100,8 +100,8 @@ def test_server_sessions_are_read_only_and_time_limited():
     assert session_statements("postgresql", 2.5) == (
         ["SET TRANSACTION READ ONLY", "SET LOCAL statement_timeout = 2500"], [])
     assert session_statements("mysql", 2.5) == (
-        ["SET SESSION MAX_EXECUTION_TIME = 2500", "START TRANSACTION READ ONLY"],
-        ["SET SESSION MAX_EXECUTION_TIME = DEFAULT"])
+        ["SET SESSION MAX_EXECUTION_TIME = 2500", "SET SESSION TRANSACTION READ ONLY", "START TRANSACTION READ ONLY"],
+        ["SET SESSION MAX_EXECUTION_TIME = DEFAULT", "SET SESSION TRANSACTION READ WRITE"])
     assert session_statements("mysql", 2.5, mariadb=True)[0][0] == "SET SESSION max_statement_time = 2.5"
     assert session_statements("sqlite", 2.5) == ([], [])
 

@@ -10,7 +10,8 @@ Keys: the client's ``Authorization`` header goes upstream untouched and is never
 keep their own upstream key in ``Authorization``) or as ``Authorization: Bearer <proxy key>``;
 that header is then consumed by the proxy and replaced by ``upstream_api_key`` when one is set.
 
-Errors the proxy produces itself use OpenAI's error JSON: 400 (a path the upstream URL cannot
+Errors the proxy produces itself use OpenAI's error JSON: 400 (a routed endpoint's body that is
+not a JSON object, answered without contacting the upstream; a path the upstream URL cannot
 carry), 401 (proxy key), 413 (body too large), 502 (upstream unreachable, or an invalid or too
 large answer), 503 (``/v1/rerank`` while the reranker fails), 504 (upstream timeout). Upstream
 error statuses with a JSON body are passed through as they are, and so are 4xx answers of any
@@ -253,14 +254,14 @@ class Proxy:
                              code="invalid_request_path") from exc
 
     # Routing
-    def prepare(self, raw: bytes, api: Api) -> tuple[bytes, RoutedRequest | None]:
-        """The bytes to forward and what routing did; bodies that are not JSON objects go as they came."""
-        try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse: the upstream judges it
-            return raw, None
-        if not isinstance(body, dict):
-            return raw, None
+    def prepare(self, raw: bytes, api: Api) -> tuple[bytes, RoutedRequest]:
+        """The bytes to forward and what routing did.
+
+        Raises:
+            ProxyError: 400 when the body is not a JSON object: the client's mistake, answered
+                without contacting the upstream.
+        """
+        body = parse_json_object(raw)
         routed = route_request(body, api, self.router, self.k, self.mode)
         if not routed.changed:
             return raw, routed
@@ -270,13 +271,10 @@ class Proxy:
         """Route a Chat Completions or Responses request (in a worker thread) and forward it."""
         raw = await self.read_body(request)
         content, routed = await anyio.to_thread.run_sync(self.prepare, raw, api)
-        headers: list[tuple[bytes, bytes]] = []
-        if routed is not None:
-            self.metrics.count_routing(routed)
-            headers = routing_headers(routed)
-            logger.info("%s tools %d->%d in %.1f ms%s", request.url.path, routed.tools_in, routed.tools_out,
-                        routed.seconds * 1000, " (fail-open)" if routed.error else "")
-        return await self.forward(request, content, headers, expect_json=True)
+        self.metrics.count_routing(routed)
+        logger.info("%s tools %d->%d in %.1f ms%s", request.url.path, routed.tools_in, routed.tools_out,
+                    routed.seconds * 1000, " (fail-open)" if routed.error else "")
+        return await self.forward(request, content, routing_headers(routed), expect_json=True)
 
     # Forwarding
     async def forward(self, request: Request, content: bytes | None, extra_headers: list[tuple[bytes, bytes]],
@@ -384,12 +382,7 @@ class Proxy:
     # Local endpoints
     async def rerank(self, request: Request) -> JSONResponse:
         """Jina-style reranking with the routing reranker (see :mod:`toolrouter.proxy.rerank`)."""
-        raw = await self.read_body(request)
-        try:
-            payload = json.loads(raw)
-        except ValueError as exc:
-            raise ProxyError(f"the request body is not valid JSON: {exc}", status=400, code="invalid_json") from exc
-        parsed = parse_rerank_request(payload)
+        parsed = parse_rerank_request(parse_json_object(await self.read_body(request)))
         try:
             answer = await anyio.to_thread.run_sync(lambda: rerank_answer(self.router.reranker, parsed))
         except Exception as exc:  # the model failed to load or score: the service is unavailable, not broken
@@ -397,6 +390,24 @@ class Proxy:
             raise ProxyError(f"the reranker is unavailable ({type(exc).__name__})", status=503,
                              code="reranker_unavailable") from exc
         return JSONResponse(answer)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A request body parsed as a JSON object.
+
+    Raises:
+        ProxyError: 400 ``invalid_json`` when it is not JSON (or nests deeper than Python's recursion
+            limit), or is JSON but not an object.
+    """
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ProxyError(f"the request body is not valid JSON: {reason}", status=400, code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise ProxyError(f"the request body must be a JSON object, got {type(body).__name__}", status=400,
+                         code="invalid_json")
+    return body
 
 
 def is_json(body: bytes) -> bool:

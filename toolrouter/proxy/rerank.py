@@ -33,14 +33,12 @@ def _invalid(message: str, param: str) -> ProxyError:
     return ProxyError(message, status=400, code="invalid_value", param=param)
 
 
-def parse_rerank_request(payload: Any) -> RerankRequest:
+def parse_rerank_request(payload: dict[str, Any]) -> RerankRequest:
     """Validate a decoded rerank request body.
 
     Raises:
         ProxyError: Status 400, naming the field at fault.
     """
-    if not isinstance(payload, dict):
-        raise _invalid("the request body must be a JSON object", "body")
     try:
         query = clean_query(payload.get("query"))
     except QueryError as exc:

@@ -37,7 +37,7 @@ def reflect_database(source: Any, schema: str | None = None, include: list[str] 
             metadata = sa.MetaData(schema=schema)
             metadata.reflect(bind=engine, only=include)
         except (SQLAlchemyError, ValueError, TypeError, ImportError) as exc:
-            raise SpecError(f"database {_display(source)}", f"cannot reflect tables: {exc}") from exc
+            raise SpecError(f"database {display_url(source)}", f"cannot reflect tables: {exc}") from exc
         finally:
             if isinstance(source, str | sa.URL) and not isinstance(engine, str):
                 engine.dispose()
@@ -45,7 +45,7 @@ def reflect_database(source: Any, schema: str | None = None, include: list[str] 
             if include is None or table.name in include]
 
 
-def _display(source: Any) -> str:
+def display_url(source: Any) -> str:
     """A URL or engine for messages, with any password hidden."""
     import sqlalchemy as sa
 

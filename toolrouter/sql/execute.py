@@ -13,8 +13,11 @@ Read-only is enforced by the database, not only by :func:`~toolrouter.sql.valida
   ``SET TRANSACTION READ WRITE; DELETE ...`` is refused by the server instead of leaving the
   read-only transaction. Other drivers send text as it is: :func:`execute` refuses text with more
   than one statement for them (and for MySQL) before it is sent.
-- MySQL: ``SET SESSION MAX_EXECUTION_TIME`` (MariaDB: ``max_statement_time``) and
-  ``START TRANSACTION READ ONLY``; the session value is reset afterwards.
+- MySQL: ``SET SESSION MAX_EXECUTION_TIME`` (MariaDB: ``max_statement_time``),
+  ``SET SESSION TRANSACTION READ ONLY`` and ``START TRANSACTION READ ONLY``; both session values
+  are reset afterwards (to the default time limit and READ WRITE). The session setting matters: DDL
+  such as ``TRUNCATE`` or ``DROP DATABASE`` commits the open transaction implicitly and would run
+  outside it (seen on MariaDB 10.11), while a read-only session refuses it.
 
 Every transaction is rolled back. Other backends are refused rather than run unprotected.
 """
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from toolrouter.errors import SQLExecutionError
+from toolrouter.registry.database import display_url
 from toolrouter.registry.items import TableItem
 
 if TYPE_CHECKING:
@@ -186,12 +190,12 @@ def session_statements(backend: str, timeout: float, *, mariadb: bool = False) -
     milliseconds = max(1, round(timeout * 1000))
     if backend == "postgresql":
         return ["SET TRANSACTION READ ONLY", f"SET LOCAL statement_timeout = {milliseconds}"], []
-    if backend in ("mysql", "mariadb") and mariadb:
-        return ([f"SET SESSION max_statement_time = {timeout:g}", "START TRANSACTION READ ONLY"],
-                ["SET SESSION max_statement_time = DEFAULT"])
     if backend in ("mysql", "mariadb"):
-        return ([f"SET SESSION MAX_EXECUTION_TIME = {milliseconds}", "START TRANSACTION READ ONLY"],
-                ["SET SESSION MAX_EXECUTION_TIME = DEFAULT"])
+        # DDL commits the open transaction implicitly and runs outside it: only a read-only
+        # *session* refuses TRUNCATE or DROP DATABASE (error 1792), so both are set.
+        limit, value = ("max_statement_time", f"{timeout:g}") if mariadb else ("MAX_EXECUTION_TIME", f"{milliseconds}")
+        return ([f"SET SESSION {limit} = {value}", "SET SESSION TRANSACTION READ ONLY", "START TRANSACTION READ ONLY"],
+                [f"SET SESSION {limit} = DEFAULT", "SET SESSION TRANSACTION READ WRITE"])
     return [], []
 
 
@@ -247,9 +251,12 @@ def execute(sql: str, db: str | os.PathLike[str] | sa.URL | sa.Engine, *, timeou
         raise ValueError(f"timeout must be > 0 and max_rows >= 0, got {timeout} and {max_rows}")
     engine = read_only_engine(db)
     backend = engine.url.get_backend_name()
+    label = display_url(engine)
     deadline = math.inf
+    connected = False
     try:
         with engine.connect() as connection:
+            connected = True
             before, after = session_statements(backend, timeout,
                                                mariadb=bool(getattr(engine.dialect, "is_mariadb", False)))
             raw = connection.connection.dbapi_connection
@@ -284,11 +291,16 @@ def execute(sql: str, db: str | os.PathLike[str] | sa.URL | sa.Engine, *, timeou
                     connection.exec_driver_sql(statement)
     except (sa.exc.DBAPIError, engine.dialect.loaded_dbapi.Error) as exc:
         orig = getattr(exc, "orig", exc)
+        if not connected:
+            raise SQLExecutionError(f"cannot connect to {label}: {orig}") from None
         if _is_timeout(orig, backend, deadline):
-            raise SQLExecutionError(f"query timed out after {timeout:g} s and was stopped", timed_out=True) from None
-        raise SQLExecutionError(f"the database refused the query: {orig}") from None
+            raise SQLExecutionError(f"query timed out after {timeout:g} s on {label} and was stopped",
+                                    timed_out=True) from None
+        if getattr(exc, "connection_invalidated", False):  # SQLAlchemy saw the connection drop
+            raise SQLExecutionError(f"lost the connection to {label} during the query: {orig}") from None
+        raise SQLExecutionError(f"{label} refused the query: {orig}") from None
     except sa.exc.SQLAlchemyError as exc:
-        raise SQLExecutionError(f"cannot run the query: {exc}") from None
+        raise SQLExecutionError(f"cannot run the query on {label}: {exc}") from None
     finally:
         if engine is not db:
             engine.dispose()
