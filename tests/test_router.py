@@ -148,3 +148,35 @@ def test_router_save_and_load(router, tmp_path, overlap_reranker):
 def test_construction_is_lazy():
     router = Router("/no/such/model")
     assert router.registry is not None  # nothing loaded until the first scoring call
+
+
+def filler_tools(count: int) -> list[dict]:
+    return [{"name": f"tool_{i}", "description": f"Does task number {i} for the user."} for i in range(count)]
+
+
+def test_adding_a_large_registry_embeds_it_once_with_a_progress_bar(overlap_reranker, capsys):
+    from toolrouter.router import FULL_RERANK_LIMIT
+
+    router = Router(overlap_reranker)
+    router.add_tools(filler_tools(FULL_RERANK_LIMIT), progress=True)
+    assert capsys.readouterr().err == ""  # small enough to rerank whole: nothing to embed
+    router.add_tools(filler_tools(FULL_RERANK_LIMIT + 5)[FULL_RERANK_LIMIT:], progress=True)
+    shown = capsys.readouterr().err
+    assert "embedding tools" in shown and f"{FULL_RERANK_LIMIT + 5}/{FULL_RERANK_LIMIT + 5}" in shown
+    assert router.embed("tool", progress=True) == 0  # cached: nothing encoded, no bar
+    assert capsys.readouterr().err == ""
+    assert router.select_tools("task number 7", k=1)[0].name == "tool_7"
+
+
+def test_progress_is_quiet_when_asked_or_not_on_a_terminal(overlap_reranker, capsys):
+    from toolrouter.progress import PROGRESS_MIN_ITEMS, shows_progress
+
+    router = Router(overlap_reranker)
+    router.add_tools(filler_tools(50), progress=False)
+    assert capsys.readouterr().err == ""
+    assert not shows_progress(PROGRESS_MIN_ITEMS * 10, None)  # stderr is captured, not a terminal
+    assert not shows_progress(PROGRESS_MIN_ITEMS * 10, False)
+    assert shows_progress(1, True) and not shows_progress(0, True)
+    lexical = Router(overlap_reranker, first_stage="bm25")
+    lexical.add_tools(filler_tools(50))
+    assert lexical.embed("tool", progress=True) == 0  # BM25 needs no vectors

@@ -2,13 +2,14 @@
 
 ::
 
-    toolrouter tools  --tools tools.json "query" [-k 5] [--json]
+    toolrouter tools  --tools tools.json "query" [-k 5] [--json] [--quiet]
     toolrouter tables --ddl schema.sql [--dialect postgres] "question" [-k 3] [--json]
     toolrouter tables --db sqlite:///shop.db "question"
     toolrouter serve  --upstream https://api.openai.com/v1 [--port 8000] [-k 8] [--mode allowed_tools]
     toolrouter sql    --db sqlite:///shop.db "question" [--prompt-only] [--base-url URL --model NAME]
     toolrouter demo   [--model DIR]
     toolrouter export-model DIR
+    toolrouter mcp    --config servers.json [--registry tools.json] [--expose 3] [-k 5]
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ ModelOption = Annotated[str | None, typer.Option(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the selection as JSON.")]
 RegistryOption = Annotated[Path | None, typer.Option(
     "--registry", help="A registry file saved by toolrouter (see schemas/registry.schema.json).")]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress bar while a large registry is embedded.")]
 
 
 def plain(text: str) -> Text:
@@ -127,14 +130,16 @@ def tools(
     threshold: Annotated[float | None, typer.Option(help="Minimum score to keep a tool.")] = None,
     model: ModelOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Rank tools for a request."""
     try:
         router = Router(model, registry=load_registry(registry))
         for path in tools_files or []:
-            router.add_tools(read_json(path))
+            router.registry.add_tools(read_json(path))
         if not router.registry.tools:
             raise fail("no tools given: pass --tools FILE or --registry FILE")
+        router.embed("tool", progress=False if quiet else None)
         show(router.select_tools(query, k=k, threshold=threshold), f"tools for: {query}", as_json)
     except ToolrouterError as exc:
         raise fail(str(exc)) from exc
@@ -151,16 +156,18 @@ def tables(
     threshold: Annotated[float | None, typer.Option(help="Minimum score to keep a table.")] = None,
     model: ModelOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Rank tables for a question."""
     try:
         router = Router(model, registry=load_registry(registry))
         for path in ddl or []:
-            router.add_tables(read_text(path), dialect=dialect)
+            router.registry.add_tables(read_text(path), dialect=dialect)
         if db:
-            router.add_database(db)
+            router.registry.add_database(db)
         if not router.registry.tables:
             raise fail("no tables given: pass --ddl FILE, --db URL or --registry FILE")
+        router.embed("table", progress=False if quiet else None)
         show(router.select_tables(question, k=k, threshold=threshold), f"tables for: {question}", as_json)
     except ToolrouterError as exc:
         raise fail(str(exc)) from exc
@@ -290,3 +297,25 @@ def demo(model: ModelOption = None) -> None:
     except ToolrouterError as exc:
         raise fail(str(exc)) from exc
 
+
+@app.command("mcp")
+def mcp_gateway(
+    config: Annotated[Path, typer.Option(
+        "--config", "-c", help='JSON file of the upstream MCP servers: {"mcpServers": {"name": {...}}}.')],
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", help="Registry file: written after discovery; keeps unreachable servers' tools known.")] = None,
+    expose: Annotated[int, typer.Option(
+        "--expose", help="Also list the last search's top K tools directly (0: only search_tools and call_tool).")] = 0,
+    k: Annotated[int, typer.Option("-k", help="Tools search_tools returns when the model does not say.")] = 5,
+    model: ModelOption = None,
+) -> None:
+    """Serve many MCP servers' tools over stdio as one: search_tools and call_tool, routed by the reranker."""
+    try:
+        from toolrouter.gateway import load_config, run
+
+        servers = load_config(config)
+        router = Router(model)
+        router.reranker  # noqa: B018 - loaded before the client connects: a bad --model fails here, clearly
+        run(servers, router, k=k, expose=expose, registry=registry)
+    except (ToolrouterError, ValueError) as exc:
+        raise fail(str(exc)) from exc

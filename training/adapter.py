@@ -90,6 +90,7 @@ def training_sample(groups: list[dict[str, Any]], hp: dict[str, Any]) -> list[di
 
 def query_vectors(queries: list[str], path: Path) -> np.ndarray:
     """e5 query embeddings, resumed from and saved to ``path`` (``.npz`` keyed by query text)."""
+    from toolrouter.encoder import QUERY_PREFIX
     from toolrouter.retrieve import EMBEDDINGS
 
     known: dict[str, np.ndarray] = {}
@@ -99,7 +100,7 @@ def query_vectors(queries: list[str], path: Path) -> np.ndarray:
     missing = [q for q in dict.fromkeys(queries) if q not in known]
     for start in range(0, len(missing), QUERY_CHUNK):
         chunk = missing[start : start + QUERY_CHUNK]
-        known.update(zip(chunk, np.asarray(EMBEDDINGS.model().query(chunk), dtype=np.float32)))
+        known.update(zip(chunk, EMBEDDINGS.model().encode(chunk, QUERY_PREFIX)))
         temp = path.with_suffix(".tmp.npz")
         np.savez(temp, queries=np.asarray(list(known)), vectors=np.stack(list(known.values())))
         temp.replace(path)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from toolrouter.errors import DuplicateNameError, SchemaParseError, SpecError
 from toolrouter.registry import Registry, parse_ddl, reflect_database
-from toolrouter.registry.items import ForeignKey
+from toolrouter.registry.canonical import DEFAULT_MAX_TOKENS, count_tokens
+from toolrouter.registry.items import ForeignKey, TableItem
 from toolrouter.registry.mongo import load_collections
+from toolrouter.sql.joins import bridge_tables, fk_graph
 
 
 def test_announcement_tables(announcement_ddl):
@@ -155,3 +158,81 @@ def test_a_table_created_twice_is_refused_not_replaced():
         parse_ddl(ddl, "mysql")
     assert [t.name for t in parse_ddl("CREATE TABLE a.orders (id INT); CREATE TABLE b.orders (id INT);")] == [
         "a.orders", "b.orders"]
+
+
+DDL_FILES = Path(__file__).parent / "ddl"
+
+
+def read_ddl(name: str) -> dict[str, TableItem]:
+    dialect = name.split(".")[1]
+    return {t.name: t for t in parse_ddl((DDL_FILES / name).read_text(), dialect=dialect)}
+
+
+def test_sql_comments_describe_columns_tables_and_keys_sqlite():
+    tables = read_ddl("toxicology.sqlite.sql")
+    assert list(tables) == ["molecule", "atom", "bond", "connected"]
+    # A blank line separates the file header from the first table: it describes no table.
+    assert tables["molecule"].comment == "One row per tested molecule."
+    assert tables["bond"].comment == "Bonds between two atoms of the same molecule."  # /* */ above CREATE
+    assert tables["connected"].comment == ""
+    atom = tables["atom"]
+    assert atom.column("atom_id").comment == "unique id of the atom"
+    # The last column has no comma before its comment.
+    assert atom.column("element").comment.startswith("chemical element: cl = chlorine")
+    assert tables["molecule"].column("label").comment.startswith("whether the molecule is carcinogenic")
+    assert tables["bond"].column("bond_type").comment == "bond type: '-' single, '=' double, '#' triple"  # line above
+    assert atom.foreign_keys == (ForeignKey(("molecule_id",), "molecule", ("molecule_id",)),)
+    assert tables["bond"].foreign_keys == (ForeignKey(("molecule_id",), "molecule", ("molecule_id",)),)
+    assert set(tables["connected"].foreign_keys) == {ForeignKey(("atom_id",), "atom", ("atom_id",)),
+                                                     ForeignKey(("atom_id2",), "atom", ("atom_id",)),
+                                                     ForeignKey(("bond_id",), "bond", ("bond_id",))}
+    assert atom.text == (
+        "CREATE TABLE atom (atom_id TEXT PRIMARY KEY COMMENT 'unique id of the atom', molecule_id TEXT "
+        "COMMENT 'the molecule the atom belongs to; references molecule(molecule_id)', element TEXT "
+        "COMMENT 'chemical element: cl = chlorine, c = carbon, h = hydrogen, o = oxygen', "
+        "FOREIGN KEY (molecule_id) REFERENCES molecule(molecule_id)) COMMENT 'One row per atom of a molecule.'"
+    )
+
+
+def test_sql_comments_postgres_schema_ambiguity_and_comment_on():
+    tables = read_ddl("payroll.postgres.sql")
+    employee = tables["payroll.employee"]
+    assert tables["payroll.department"].comment == "Departments of the company."
+    assert employee.column("full_name").comment == "full legal name"  # /* */ line above the column
+    assert employee.column("hired_on").comment == "first working day"
+    # An unqualified reference resolves in the table's own schema; a comment naming two tables adds no key.
+    assert employee.foreign_keys == (ForeignKey(("department_id",), "payroll.department", ("id",)),)
+    assert employee.column("manager_id").comment == "the employee's manager: references employee(id) or contractor(id)"
+    salary = tables["payroll.salary"]
+    # A REFERENCES clause is never overridden by a comment; COMMENT ON wins over a plain comment.
+    assert salary.foreign_keys == (ForeignKey(("employee_id",), "payroll.employee", ("id",)),)
+    assert salary.comment == "Salary history; one row per change"
+    assert salary.column("amount").comment == "gross monthly salary"
+
+
+def test_sql_comments_mysql_hash_comments_and_comment_clauses():
+    tables = read_ddl("shop.mysql.sql")
+    customer, orders = tables["customer"], tables["orders"]
+    assert customer.comment == "Customers who registered on the web shop."  # '#' line above CREATE
+    assert customer.column("id").comment == "customer number"
+    assert customer.column("email").comment == "login address"  # COMMENT clause wins
+    assert customer.column("country").comment == "ISO 3166 country code"  # trailing '#'
+    assert orders.comment == "Every order, paid or not"  # COMMENT= wins over the line above
+    assert orders.foreign_keys == (ForeignKey(("customer_id",), "customer", ("id",)),)
+
+
+def test_commented_ddl_text_is_deterministic_and_within_budget():
+    essay = " ".join(f"word{i}" for i in range(400))
+    ddl = f"-- {essay}\nCREATE TABLE notes (\n  id INT PRIMARY KEY, -- {essay}\n  body TEXT -- {essay}\n);"
+    first, again = parse_ddl(ddl, dialect="sqlite")[0], parse_ddl(ddl, dialect="sqlite")[0]
+    assert first.text == again.text
+    assert count_tokens(first.text) <= DEFAULT_MAX_TOKENS
+    assert first.text.startswith("CREATE TABLE notes (id INT PRIMARY KEY") and "word0" in first.text
+    assert first.column("body").comment == essay  # the item keeps the whole comment; only the text is trimmed
+
+
+def test_comment_stated_keys_feed_the_table_bridges():
+    tables = read_ddl("toxicology.sqlite.sql").values()
+    assert fk_graph(tables)["molecule"] == ["atom", "bond"]
+    [bridge] = bridge_tables(tables, ["connected", "molecule"])
+    assert bridge.name in {"atom", "bond"} and set(bridge.joins) == {"connected", "molecule"}

@@ -12,8 +12,10 @@ Shared by the HTTP proxy (:mod:`toolrouter.proxy.app`) and the client wrapper
 * kept tools keep the request's order, so the upstream prompt cache sees a stable prefix;
 * any failure leaves the body unchanged and reports the error (fail-open).
 
-The selection policy itself is :meth:`Router.select_tools`, run on a per-request registry of the
+The selection itself is :func:`select_tool_names`, shared with the Anthropic wrapper
+(:mod:`toolrouter.anthropic`): :meth:`Router.select_tools` run on a per-request registry of the
 request's own tools with the shared router's reranker and settings (first stage, threshold, candidates).
+Failures are handled by :func:`fail_open`, also shared.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from toolrouter.conversation import routing_query
+from toolrouter.conversation import called_tools, routing_query
 from toolrouter.registry import HostedTool, Registry, ToolItem
 from toolrouter.registry.tools import load_tool
 from toolrouter.router import Router
@@ -119,19 +121,48 @@ def route_request(
     check_choice("api", api, APIS)
     check_choice("mode", mode, MODES)
     check_k(k)
+    count = sum(len(body[field]) for field in TOOL_FIELDS if is_list(body.get(field)))
+    return fail_open(body, count, lambda: _route(body, api, router, k, mode))
+
+
+def fail_open(body: Mapping[str, Any], tools_in: int, route: Callable[[], RoutedRequest]) -> RoutedRequest:
+    """Run ``route`` and time it; when it raises, return ``body`` unchanged with the error, logged.
+
+    Routing must never fail a request, so any exception means "forward it as it came".
+
+    Args:
+        body: The request as received.
+        tools_in: Tool definitions in ``body``, reported on failure.
+        route: Routes ``body``.
+    """
     started = time.perf_counter()
     try:
-        routed = _route(body, api, router, k, mode)
-    except Exception as exc:  # routing must never fail a request: forward it as it came
+        routed = route()
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         logger.warning("routing failed, forwarding the request unchanged: %s", error)
-        count = sum(len(body[field]) for field in TOOL_FIELDS if _is_list(body.get(field)))
-        return RoutedRequest(body, False, (), count, count, time.perf_counter() - started, error)
+        return RoutedRequest(body, False, (), tools_in, tools_in, time.perf_counter() - started, error)
     return replace(routed, seconds=time.perf_counter() - started)
 
 
+def select_tool_names(tools: Sequence[ToolItem], query: str, router: Router, k: int, *,
+                      always: Iterable[str] = (), called: Iterable[str] = ()) -> list[str]:
+    """The names of the tools to keep among one request's ``tools``, in selection order.
+
+    ``always`` (forced by the request) and ``called`` (already used in the conversation) come first,
+    when present among ``tools``; then up to ``k`` tools ranked for ``query``. Scoring uses the shared
+    ``router``'s reranker and settings on a registry of just these tools, so every API routes alike.
+
+    Raises:
+        QueryError: ``query`` has nothing to route on.
+    """
+    per_request = Router(router.reranker, registry=Registry(tools), first_stage=router.first_stage,
+                         threshold=router.threshold, candidates=router.candidates)
+    return [selection.name for selection in per_request.select_tools(query, k=k, always=[*always, *called])]
+
+
 def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode) -> RoutedRequest:
-    specs = {field: list(body[field]) for field in TOOL_FIELDS if _is_list(body.get(field))}
+    specs = {field: list(body[field]) for field in TOOL_FIELDS if is_list(body.get(field))}
     loaded = {field: [load_request_tool(spec, f"{field}[{i}]") for i, spec in enumerate(value)]
               for field, value in specs.items()}
     entries = [item for items in loaded.values() for item in items]
@@ -151,10 +182,8 @@ def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode
         return unchanged  # nothing to route on (e.g. only tool outputs after previous_response_id)
 
     always = [*choice_names(choice), *choice_names(body.get("function_call"))]
-    per_request = Router(router.reranker, registry=Registry(functions), first_stage=router.first_stage,
-                         threshold=router.threshold, candidates=router.candidates)
-    picked = per_request.select_tools(query, k=limit, always=always, messages=messages)[:budget]
-    keep = {selection.name for selection in picked}
+    keep = set(select_tool_names(functions, query, router, limit, always=always,
+                                 called=called_tools(messages))[:budget])
 
     def kept(item: ToolItem | HostedTool) -> bool:
         return isinstance(item, HostedTool) or item.name in keep
@@ -191,7 +220,8 @@ def _load_tool_json(text: str) -> ToolItem | HostedTool:
     return load_tool(json.loads(text))
 
 
-def _is_list(value: Any) -> bool:
+def is_list(value: Any) -> bool:
+    """Whether ``value`` is a list-like of items (a string is not)."""
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
@@ -207,7 +237,7 @@ def choice_names(choice: Any) -> list[str]:
     if choice.get("type") == "allowed_tools":
         allowed = choice["allowed_tools"] if isinstance(choice.get("allowed_tools"), dict) else choice
         tools = allowed.get("tools")
-        return [name for tool in tools for name in choice_names(tool)] if _is_list(tools) else []
+        return [name for tool in tools for name in choice_names(tool)] if is_list(tools) else []
     if choice.get("type", "function") != "function":
         return []
     function = choice["function"] if isinstance(choice.get("function"), dict) else choice

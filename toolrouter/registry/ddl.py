@@ -1,20 +1,41 @@
 """CREATE TABLE text in any sqlglot dialect → :class:`TableItem` objects.
 
-Handles several statements in one string, comments, quoted and schema-qualified names, inline and
+Handles several statements in one string, quoted and schema-qualified names, inline and
 table-level PRIMARY KEY / FOREIGN KEY / REFERENCES, MySQL ``COMMENT`` clauses and PostgreSQL
 ``COMMENT ON TABLE/COLUMN`` statements. Other statements (indexes, inserts, SET ...) describe no
 table and are skipped.
+
+SQL comments are kept where real schemas put their documentation (BIRD's published schemas, for
+one, describe every column in a ``--`` line):
+
+- a column's trailing comment (``price REAL, -- unit price in EUR``) or the comment lines right
+  above it become the column's comment;
+- the comment lines directly above ``CREATE TABLE`` (no blank line between) become the table's
+  description; a file header separated by a blank line is not;
+- a ``COMMENT`` clause or ``COMMENT ON`` statement wins over a plain comment;
+- a column comment that states a reference as ``references table(column)`` (or
+  ``foreign key to table(column)``) adds that foreign key unless the column already has one or
+  the comment names a second ``table(column)``; nothing else in comments is read as a key.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 from toolrouter.errors import DuplicateNameError, SchemaParseError, SpecError
 from toolrouter.registry.items import Column, ForeignKey, TableItem
 
 logger = logging.getLogger(__name__)
+
+# A line that starts a CREATE TABLE statement (any modifiers between the two words).
+_CREATE_TABLE_LINE = re.compile(r"^\s*CREATE\b[^;(]*?\bTABLE\b", re.IGNORECASE)
+# A foreign key stated in a column comment: "references molecule(molecule_id)", "foreign key to a.b (c)".
+_COMMENT_REFERENCE = re.compile(
+    r"\b(?:references?|foreign\s+key\s+(?:to|references?))\s+([A-Za-z_][\w.]*)\s*\(\s*([A-Za-z_]\w*)\s*\)",
+    re.IGNORECASE)
+_TABLE_COLUMN = re.compile(r"[A-Za-z_][\w.]*\s*\(\s*[A-Za-z_]\w*\s*\)")
 
 
 def parse_ddl(ddl: str, dialect: str | None = None, schema: str | None = None) -> list[TableItem]:
@@ -51,9 +72,10 @@ def parse_ddl(ddl: str, dialect: str | None = None, schema: str | None = None) -
         raise SchemaParseError(ddl, "statement nests too deeply to parse") from None
 
     tables: dict[str, TableItem] = {}
+    above_creates = _lines_above_creates(ddl)
     for statement in statements:
         if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "TABLE":
-            table = _table_from_create(statement, schema, dialect)
+            table = _table_from_create(statement, schema, dialect, above_creates)
             if table.name in tables:
                 raise DuplicateNameError(f"table {table.name!r}", "is created more than once in this DDL text; "
                                          "keep one CREATE TABLE per table")
@@ -101,7 +123,31 @@ def _literal_text(node) -> str:
     return node.sql() if node is not None else ""
 
 
-def _table_from_create(create, default_schema: str | None, dialect: str | None) -> TableItem:
+def _lines_above_creates(ddl: str) -> str:
+    """The comment lines directly above each CREATE TABLE line (up to a blank line or a ``;``), joined."""
+    lines = ddl.splitlines()
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if _CREATE_TABLE_LINE.match(line):
+            above = index - 1
+            while above >= 0 and lines[above].strip() and not lines[above].rstrip().endswith(";"):
+                kept.append(lines[above])
+                above -= 1
+    return "\n".join(kept)
+
+
+def _comment_text(comments) -> str:
+    """SQL comments as one line of prose: markers and decoration stripped, whitespace collapsed."""
+    parts = []
+    for comment in comments or ():
+        text = " ".join(line.strip().lstrip("*").strip() for line in comment.splitlines())
+        text = " ".join(text.strip("-*# ").split())
+        if text:
+            parts.append(text)
+    return " ".join(parts)
+
+
+def _table_from_create(create, default_schema: str | None, dialect: str | None, above_creates: str) -> TableItem:
     from sqlglot import exp
 
     target = create.this
@@ -136,6 +182,19 @@ def _table_from_create(create, default_schema: str | None, dialect: str | None) 
                     comment = _literal_text(kind.this)
                 elif isinstance(kind, exp.Reference):
                     foreign_keys.append(reference(kind, (column_name,)))
+            # Comment lines above the column attach to its name; a trailing one to the definition or,
+            # after the last column (no comma), to its last token.
+            trailing = [c for node in definition.walk() if node is not definition.this for c in node.comments or ()]
+            described = _comment_text([*(definition.this.comments or ()), *trailing])
+            comment = comment or described
+            stated = _COMMENT_REFERENCE.search(described)
+            # A comment naming a second table(column) is ambiguous: read no key from it.
+            if (stated and len(_TABLE_COLUMN.findall(described)) == 1
+                    and not any(column_name in key.columns for key in foreign_keys)):
+                ref_table, ref_column = stated.groups()
+                if qualifier and "." not in ref_table:
+                    ref_table = f"{qualifier}.{ref_table}"
+                foreign_keys.append(ForeignKey(columns=(column_name,), ref_table=ref_table, ref_columns=(ref_column,)))
             kind_sql = definition.args["kind"].sql() if definition.args.get("kind") is not None else ""
             columns.append(Column(name=column_name, type=kind_sql, nullable=nullable, comment=comment))
         else:
@@ -144,7 +203,8 @@ def _table_from_create(create, default_schema: str | None, dialect: str | None) 
                     primary_key.extend(_key_names(key.expressions))
                 elif isinstance(key, exp.ForeignKey) and key.args.get("reference") is not None:
                     foreign_keys.append(reference(key.args["reference"], tuple(_key_names(key.expressions))))
-    comment = ""
+    # sqlglot gives the statement every comment before CREATE; keep those directly above it.
+    comment = _comment_text([c for c in create.comments or () if c.strip() and c.strip() in above_creates])
     properties = create.args.get("properties")
     if properties is not None:
         for prop in properties.expressions:

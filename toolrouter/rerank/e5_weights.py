@@ -421,6 +421,8 @@ def _precompiled_charsmap(normalization: Mapping[str, str]) -> bytes:
     except ImportError as exc:
         raise MissingDependencyError("sentencepiece", "rerank") from exc
 
+    # SentencePiece logs "Loading CharsMap ..." at INFO on stderr; users should see only toolrouter's output.
+    sentencepiece.set_min_log_level(1)
     normalizer = sentencepiece.SentencePieceNormalizer(norm_map=sorted(normalization.items()))
     return _protobuf_bytes_field(normalizer.serialized_normalizer_spec(), field_number=2)
 

@@ -1,0 +1,328 @@
+"""Tool routing inside an Anthropic client, and client-side tool search answered by the router.
+
+::
+
+    from anthropic import Anthropic
+    from toolrouter import Router
+    from toolrouter.anthropic import wrap
+
+    client = wrap(Anthropic(), router=Router(), k=8)
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=1024, messages=messages,
+                           tools=many_tools)  # sees 8
+
+:func:`wrap` returns thin proxy objects around the client instance (nothing in the ``anthropic``
+package is patched). ``messages.create``/``stream``/``parse``/``count_tokens``, and the same on
+``beta.messages``, route their ``tools`` with :func:`route_messages`, streaming (``stream=True``)
+included; ``with_options``/``copy`` return wrapped clients; everything else (``messages.batches``,
+``with_raw_response``, ``beta.messages.tool_runner``) is the client's own and is not routed.
+
+The rules are the proxy's (:mod:`toolrouter.proxy.routing`, whose selection code this shares) in
+Anthropic's shapes:
+
+* the query is the latest user text; a user turn of only ``tool_result`` blocks is tool output, so
+  the text before it is used, with the tools called since (:func:`toolrouter.conversation.routing_query`);
+* custom tools (``type`` absent or ``"custom"``) are routed; the tool named by ``tool_choice``
+  (``{"type": "tool", "name": ...}``) and tools called in ``tool_use`` blocks are kept;
+* server tools (any other ``type``: ``web_search_*``, ``code_execution_*``, ``bash_*``,
+  ``text_editor_*``, ``computer_*``, ``tool_search_tool_*``, ``mcp_toolset`` ...) and tools the client
+  already marked ``defer_loading: true`` pass untouched;
+* tools a tool search loaded earlier in the conversation (:func:`loaded_tools`) are never dropped: the
+  API refuses a ``tool_reference`` without its definition;
+* nothing changes with no more than ``k`` routed tools or no user text; kept tools keep the request's
+  order; any failure sends the request unchanged and logs a warning (fail-open).
+
+Tool search
+-----------
+Anthropic's tool search lets the model load tools on demand: tools sent with ``defer_loading: true``
+stay out of its context until a search returns a ``tool_reference`` to them. A custom (client-side)
+search is an ordinary tool whose ``tool_result`` content is ``tool_reference`` blocks::
+
+    {"type": "tool_result", "tool_use_id": "toolu_...",
+     "content": [{"type": "tool_reference", "tool_name": "get_weather"}]}
+
+and every tool referenced must be in the request's ``tools`` with ``defer_loading: true``; at least one
+tool must stay non-deferred. See "Custom tool search implementation" in
+https://platform.claude.com/docs/en/agents-and-tools/tool-use/tool-search-tool#custom-tool-search-implementation
+(the shapes also match the anthropic SDK's ``ToolReferenceBlockParam``, ``ToolResultBlockParam`` and
+``ToolParam.defer_loading``). That page lists tool search as a beta (header
+``advanced-tool-use-2025-11-20``) on some platforms; pass ``betas=`` through ``beta.messages`` there.
+
+``wrap(..., tool_search=True)`` sends the tools routing leaves out with ``defer_loading: true``
+instead of dropping them, sends tools already loaded by a search deferred too (as the docs require),
+and adds :func:`search_tool`. When the model calls it, answer with :func:`answer_tool_search`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from toolrouter.conversation import as_items, called_tools, content_blocks, routing_query
+from toolrouter.openai import CLIENT_FACTORIES, Wrapped, rewrapping, routed_method
+from toolrouter.proxy.routing import (
+    DEFAULT_K,
+    RoutedRequest,
+    check_k,
+    fail_open,
+    is_list,
+    load_request_tool,
+    select_tool_names,
+)
+from toolrouter.registry import ToolItem
+from toolrouter.router import Router
+
+ClientT = TypeVar("ClientT")
+Route = Callable[[dict[str, Any]], dict[str, Any]]
+
+# Resource methods whose keyword arguments are routed (on ``messages`` and ``beta.messages``).
+ROUTED_METHODS = ("create", "stream", "parse", "count_tokens")
+# Tools one search loads (Anthropic's own tool search returns 3-5).
+SEARCH_K = 5
+# The name the model calls the custom search tool by.
+SEARCH_TOOL_NAME = "search_tools"
+SEARCH_TOOL_DESCRIPTION = (
+    "Search the catalog of tools that are not loaded yet. Describe the capability you need in plain "
+    "words (for example 'convert an amount between currencies'); the best matching tools are loaded "
+    "and can be called right after this search."
+)
+
+
+def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool_search: bool = False) -> ClientT:
+    """Wrap an ``anthropic.Anthropic`` or ``AsyncAnthropic`` client so its requests see only the routed tools.
+
+    Args:
+        client: The client instance. Bedrock and Vertex clients expose the same ``messages`` resource and
+            are wrapped alike, but only ``Anthropic`` and ``AsyncAnthropic`` are tested.
+        router: Supplies the reranker and selection settings. Defaults to ``Router()`` (the bundled model).
+        k: Ranked custom tools kept per request. Defaults to ``DEFAULT_K``.
+        tool_search: Send the tools routing leaves out with ``defer_loading: true`` and add
+            :func:`search_tool`, so the model can still load them; answer its searches with
+            :func:`answer_tool_search`. Defaults to False (they are dropped).
+
+    Raises:
+        ValueError: An invalid ``k``.
+    """
+    check_k(k)
+    router = router if router is not None else Router()
+    route = functools.partial(_route_kwargs, router=router, k=k, tool_search=tool_search)
+    rewrap = functools.partial(wrap, router=router, k=k, tool_search=tool_search)
+    overrides = {name: rewrapping(getattr(client, name), rewrap) for name in CLIENT_FACTORIES if hasattr(client, name)}
+    overrides["messages"] = _routed_resource(client.messages, route)  # type: ignore[attr-defined]
+    beta = getattr(client, "beta", None)
+    if beta is not None and hasattr(beta, "messages"):
+        overrides["beta"] = Wrapped(beta, messages=_routed_resource(beta.messages, route))
+    return Wrapped(client, **overrides)  # type: ignore[return-value]
+
+
+def route_messages(body: Mapping[str, Any], router: Router, k: int = DEFAULT_K,
+                   tool_search: bool = False) -> RoutedRequest:
+    """Choose the tools one Messages API request's model should see, and rewrite the body to match.
+
+    Args:
+        body: A Messages API request body (or the client's keyword arguments).
+        router: Supplies the reranker and the selection settings (first stage, threshold).
+        k: Ranked custom tools to keep. Defaults to ``DEFAULT_K``.
+        tool_search: Defer the other custom tools instead of dropping them, and add :func:`search_tool`
+            (see the module docstring). Defaults to False.
+
+    Returns:
+        What routing did; its ``tools`` and ``tools_out`` count the tools the model sees up front
+        (deferred ones left out).
+
+    Raises:
+        ValueError: An invalid ``k`` (a caller's mistake, not a routing failure).
+    """
+    check_k(k)
+    tools = body.get("tools")
+    return fail_open(body, len(tools) if is_list(tools) else 0, lambda: _route(body, router, k, tool_search))
+
+
+def _route(body: Mapping[str, Any], router: Router, k: int, tool_search: bool) -> RoutedRequest:
+    specs = list(body["tools"]) if is_list(body.get("tools")) else []
+    items = [load_request_tool(spec, f"tools[{i}]") for i, spec in enumerate(specs)]
+    routed = [isinstance(item, ToolItem) and not _is_deferred(spec) for spec, item in zip(specs, items)]
+    functions = [item for item, is_routed in zip(items, routed) if is_routed]
+    shown = tuple(item.name for spec, item in zip(specs, items) if not _is_deferred(spec))
+    unchanged = RoutedRequest(body, False, shown, len(items), len(shown))
+    if len(functions) <= k:
+        return unchanged
+    messages = body.get("messages")
+    query = routing_query(messages)
+    if not query.strip():
+        return unchanged  # e.g. a conversation of tool results only
+
+    keep = set(select_tool_names(functions, query, router, k, always=_choice_names(body.get("tool_choice")),
+                                 called=called_tools(messages)))
+    loaded = set(loaded_tools(messages))
+    sent: list[tuple[Any, str]] = []  # (spec, tool name)
+    for spec, item, is_routed in zip(specs, items, routed):
+        if not is_routed:
+            sent.append((spec, item.name))
+        elif tool_search:  # a search may load what is deferred; what it loaded must stay deferred
+            up_front = item.name in keep and item.name not in loaded
+            sent.append((spec if up_front else {**spec, "defer_loading": True}, item.name))
+        elif item.name in keep or item.name in loaded:
+            sent.append((spec, item.name))
+    if tool_search and SEARCH_TOOL_NAME not in {name for _, name in sent}:
+        sent.append((search_tool(), SEARCH_TOOL_NAME))
+    visible = tuple(name for spec, name in sent if not _is_deferred(spec))
+    return RoutedRequest({**body, "tools": [spec for spec, _ in sent]}, True, visible, len(specs), len(visible))
+
+
+def _is_deferred(spec: Any) -> bool:
+    return isinstance(spec, Mapping) and spec.get("defer_loading") is True
+
+
+def _choice_names(choice: Any) -> list[str]:
+    """The tool a ``tool_choice`` of ``{"type": "tool", "name": ...}`` forces; other choices name none."""
+    if isinstance(choice, Mapping) and choice.get("type") == "tool" and isinstance(choice.get("name"), str):
+        return [choice["name"]]
+    return []
+
+
+def loaded_tools(messages: Any) -> list[str]:
+    """Names of the tools a tool search loaded in an Anthropic conversation, first load first.
+
+    Reads the ``tool_reference`` blocks in ``tool_result`` content (a custom search, as answered by
+    :func:`answer_tool_search`) and in ``tool_search_tool_result`` blocks (Anthropic's server-side search).
+    """
+    names: list[str] = []
+    for message in as_items(messages):
+        for block in content_blocks(message):
+            content = block.get("content")
+            if block.get("type") == "tool_search_tool_result" and isinstance(content, dict):
+                content = content.get("tool_references")
+            if block.get("type") in ("tool_result", "tool_search_tool_result") and isinstance(content, list):
+                names += [ref["tool_name"] for ref in content if isinstance(ref, dict)
+                          and ref.get("type") == "tool_reference" and isinstance(ref.get("tool_name"), str)]
+    return list(dict.fromkeys(names))
+
+
+def search_tool(name: str = SEARCH_TOOL_NAME, description: str = SEARCH_TOOL_DESCRIPTION) -> dict[str, Any]:
+    """The definition of a custom tool-search tool, to send non-deferred beside deferred tools.
+
+    The model calls it with ``{"query": "..."}``; answer with :func:`answer_tool_search`.
+
+    Args:
+        name: The name the model calls it by. Defaults to ``SEARCH_TOOL_NAME``.
+        description: What the model is told it does. Defaults to ``SEARCH_TOOL_DESCRIPTION``.
+    """
+    return {"name": name, "description": description, "input_schema": {
+        "type": "object", "required": ["query"],
+        "properties": {"query": {"type": "string", "description": "The capability the needed tool provides."}}}}
+
+
+def search_tools(query: str, tools: Iterable[Any], router: Router | None = None,
+                 k: int = SEARCH_K) -> list[dict[str, str]]:
+    """``tool_reference`` blocks for the custom tools among ``tools`` that best match ``query``, best first.
+
+    Args:
+        query: What the model searched for.
+        tools: The tools a search may load (server tools among them are ignored).
+        router: Supplies the reranker and selection settings. Defaults to ``Router()`` (the bundled model).
+        k: Most tools returned (the router's threshold may return fewer). Defaults to ``SEARCH_K``.
+
+    Returns:
+        ``[{"type": "tool_reference", "tool_name": ...}, ...]``.
+
+    Raises:
+        QueryError: ``query`` has nothing to route on.
+        SpecError: A malformed tool spec, named by its position (``tools[3]``).
+    """
+    check_k(k)
+    items = [load_request_tool(spec, f"tools[{i}]") for i, spec in enumerate(tools)]
+    candidates = [item for item in items if isinstance(item, ToolItem)]
+    names = select_tool_names(candidates, query, router if router is not None else Router(), k)
+    return [{"type": "tool_reference", "tool_name": name} for name in names]
+
+
+def answer_tool_search(tool_use: Any, tools: Iterable[Any], router: Router | None = None,
+                       k: int = SEARCH_K) -> dict[str, Any]:
+    """The ``tool_result`` block answering the model's call of the search tool (:func:`search_tool`).
+
+    Args:
+        tool_use: The ``tool_use`` block calling the search tool (the SDK's ``ToolUseBlock`` or a dict).
+        tools: The tools the search may load: the full ``tools`` given to a client wrapped with
+            ``tool_search=True`` (it sends every tool a search loaded deferred), or otherwise the
+            request's deferred tools. The search tool itself (by ``tool_use``'s name) is never returned.
+        router: Supplies the reranker and selection settings. Defaults to ``Router()`` (the bundled model).
+        k: Most tools loaded. Defaults to ``SEARCH_K``.
+
+    Returns:
+        ``{"type": "tool_result", "tool_use_id": ..., "content": [tool_reference blocks]}``; a text
+        block when nothing matches; ``is_error: true`` when the model sent no query, so it can retry.
+
+    Raises:
+        ValueError: ``tool_use`` is not a ``tool_use`` block with an ``id``.
+    """
+    block = tool_use.model_dump() if callable(getattr(tool_use, "model_dump", None)) else tool_use
+    if not isinstance(block, Mapping) or block.get("type") != "tool_use" or not isinstance(block.get("id"), str):
+        raise ValueError(f"answer_tool_search needs a tool_use block with an 'id', got {block!r:.200}")
+    result = {"type": "tool_result", "tool_use_id": block["id"]}
+    arguments = block.get("input")
+    query = arguments.get("query") if isinstance(arguments, Mapping) else None
+    if not isinstance(query, str) or not query.strip():
+        return {**result, "content": "The search needs a non-empty 'query' string.", "is_error": True}
+    searchable = [spec for spec in tools if not (isinstance(spec, Mapping) and spec.get("name") == block.get("name"))]
+    references = search_tools(query, searchable, router, k)
+    return {**result, "content": references or [{"type": "text", "text": "No tool matches this search."}]}
+
+
+def _routed_resource(resource: Any, route: Route) -> Wrapped:
+    """``messages`` (or ``beta.messages``) with its request-making methods routed."""
+    is_async = inspect.iscoroutinefunction(inspect.unwrap(resource.create))  # unwrap: SDK decorators hide it
+    methods = {}
+    for name in ROUTED_METHODS:
+        if hasattr(resource, name):
+            method = getattr(resource, name)
+            # The async client's stream() is a plain method returning an async context manager.
+            methods[name] = (_routed_async_stream(method, route) if is_async and name == "stream"
+                             else routed_method(method, route, is_async))
+    return Wrapped(resource, **methods)
+
+
+def _routed_async_stream(stream: Callable[..., Any], route: Route) -> Callable[..., Any]:
+    @functools.wraps(stream)
+    def routed_stream(*args: Any, **kwargs: Any) -> RoutedStreamManager:
+        return RoutedStreamManager(lambda routed: stream(*args, **routed), route, kwargs)
+
+    return routed_stream
+
+
+class RoutedStreamManager:
+    """``async with client.messages.stream(...)`` on a wrapped async client.
+
+    Routing runs in a worker thread on entering (scoring is CPU-bound), and only then is the client's own
+    stream manager created and entered, so the request leaves with the routed tools.
+    """
+
+    def __init__(self, open_stream: Callable[[dict[str, Any]], Any], route: Route, kwargs: dict[str, Any]) -> None:
+        self._open_stream = open_stream
+        self._route = route
+        self._kwargs = kwargs
+        self._manager: Any = None
+
+    async def __aenter__(self) -> Any:
+        import anyio
+
+        self._manager = self._open_stream(await anyio.to_thread.run_sync(self._route, self._kwargs))
+        return await self._manager.__aenter__()
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        return await self._manager.__aexit__(*exc_info)
+
+
+def _route_kwargs(kwargs: dict[str, Any], router: Router, k: int, tool_search: bool) -> dict[str, Any]:
+    """The keyword arguments with routed tools; the anthropic client's omitted-value markers are dropped."""
+    given = {name: value for name, value in kwargs.items() if not _is_omitted(value)}
+    routed = route_messages(given, router, k, tool_search)
+    return {**kwargs, **routed.body} if routed.changed else kwargs
+
+
+def _is_omitted(value: Any) -> bool:
+    """anthropic's ``NOT_GIVEN``/``omit`` markers, which mean the argument is absent."""
+    from anthropic import NotGiven, Omit
+
+    return isinstance(value, NotGiven | Omit)
