@@ -51,3 +51,25 @@ def test_errors_are_clear_and_exit_2(tmp_path, tiny_model_dir):
 def test_schema_command_prints_registry_schema():
     result = runner.invoke(app, ["schema", "registry"])
     assert result.exit_code == 0 and json.loads(result.stdout)["title"] == "toolrouter registry file"
+
+
+def test_explain_tools_and_tables(tiny_model_dir):
+    result = runner.invoke(app, ["explain", "--tools", str(EXAMPLES / "announcement_tools.json"), "-m",
+                                 str(tiny_model_dir), "-k", "1", "--json", "carbon footprint of my trip"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["kind"] == "tool" and data["pool"] == 3 and data["first_stage"] is None and data["k"] == 1
+    assert [row["rank"] for row in data["candidates"]] == [1, 2, 3]
+    assert [row["selected"] for row in data["candidates"]] == [True, False, False]
+    assert data["candidates"][1]["why"] == "beyond k=1"
+    assert data["selected"][0]["name"] == data["candidates"][0]["name"]
+
+    result = runner.invoke(app, ["explain", "--ddl", str(EXAMPLES / "announcement_tables.sql"), "--dialect", "mysql",
+                                 "-m", str(tiny_model_dir), "which customers bought products"])
+    assert result.exit_code == 0, result.output
+    assert "tables for: which customers bought products" in result.output
+    assert "4 tables; all reranked" in result.output and "first stage" in result.output
+
+    result = runner.invoke(app, ["explain", "--tools", str(EXAMPLES / "announcement_tools.json"), "--kind", "column",
+                                 "-m", str(tiny_model_dir), "q"])
+    assert result.exit_code == 2 and "unknown kind 'column'" in result.output

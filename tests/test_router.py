@@ -180,3 +180,39 @@ def test_progress_is_quiet_when_asked_or_not_on_a_terminal(overlap_reranker, cap
     lexical = Router(overlap_reranker, first_stage="bm25")
     lexical.add_tools(filler_tools(50))
     assert lexical.embed("tool", progress=True) == 0  # BM25 needs no vectors
+
+
+def test_explain_shows_what_select_tools_did_and_why(overlap_reranker):
+    overlap_reranker.blend = {"tool": Blend(lexical=0.5)}
+    registry = Registry()
+    registry.add_tools([{"name": f"tool_{i}", "description": f"Operation number {i} on widgets",
+                         "parameters": {"type": "object"}} for i in range(60)])
+    registry.add_tools([{"name": "convert_currency", "description": "Convert an amount between currencies",
+                         "parameters": {"type": "object"}}])
+    router = Router(overlap_reranker, registry=registry, first_stage="bm25")
+    messages = [{"role": "user", "content": "convert this currency amount"},
+                {"role": "assistant", "tool_calls": [{"id": "1", "type": "function",
+                                                      "function": {"name": "tool_7", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "1", "content": "ok"}]
+    explanation = router.explain(kind="tool", k=1, messages=messages, always=["tool_3"])
+    assert explanation.selections == router.select_tools(k=1, messages=messages, always=["tool_3"])
+    assert [(s.name, s.reason) for s in explanation.selections] == [
+        ("tool_3", "always"), ("tool_7", "called"), ("convert_currency", "ranked")]
+    assert explanation.pool == 61 and explanation.first_stage == "bm25" and explanation.k == 1
+    assert explanation.query.startswith("convert this currency amount")
+    best = explanation.ranking[0]
+    assert best.item.name == "convert_currency" and best.first_stage_rank == 1 and best.first_stage_score > 0
+    assert best.bi_encoder is None and best.lexical is not None
+    assert best.score == pytest.approx(0.5 * best.model_score + 0.5 * best.lexical)
+    assert len(explanation.ranking) == router.candidate_count(61, 1)
+    assert [s.rank for s in explanation.ranking] == list(range(1, len(explanation.ranking) + 1))
+
+
+def test_explain_tables_includes_bridges_and_the_threshold(router):
+    explanation = router.explain("customers and their purchased products", kind="table", k=2, threshold=0.0)
+    assert explanation.selections == router.select_tables("customers and their purchased products", k=2,
+                                                          threshold=0.0)
+    assert explanation.first_stage is None and explanation.threshold == 0.0
+    assert all(s.first_stage_rank is None and s.model_score == s.score for s in explanation.ranking)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        router.explain("q", kind="column")

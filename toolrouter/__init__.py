@@ -33,7 +33,7 @@ from toolrouter.errors import (
 )
 from toolrouter.registry import Registry
 from toolrouter.rerank import BaseReranker, Reranker, load_reranker
-from toolrouter.router import QueryError, Router, ScoredItem, Selection
+from toolrouter.router import Explanation, QueryError, Router, ScoredItem, Selection
 
 if TYPE_CHECKING:
     from toolrouter.proxy import create_app, route_request
@@ -60,6 +60,7 @@ _LAZY = {
 __all__ = [
     "BaseReranker",
     "DuplicateNameError",
+    "Explanation",
     "HFCrossEncoder",
     "MissingDependencyError",
     "ProxyError",

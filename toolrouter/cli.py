@@ -9,6 +9,7 @@
     toolrouter sql    --db sqlite:///shop.db "question" [--prompt-only] [--base-url URL --model NAME]
     toolrouter demo   [--model DIR]
     toolrouter export-model DIR
+    toolrouter explain --tools tools.json "query" [--ddl schema.sql | --db URL] [--json]
     toolrouter mcp    --config servers.json [--registry tools.json] [--expose 3] [-k 5]
 """
 
@@ -30,7 +31,7 @@ from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
 from toolrouter.rerank import load_reranker
-from toolrouter.router import Router, Selection
+from toolrouter.router import FULL_RERANK_LIMIT, Explanation, Router, Selection
 from toolrouter.sql.execute import QueryResult
 from toolrouter.sql.pipeline import DEFAULT_LLM
 from toolrouter.sql.prompt import SQLPrompt
@@ -120,23 +121,41 @@ def load_registry(path: Path | None) -> Registry:
     return Registry.load(path) if path is not None else Registry()
 
 
+def build_router(model: str | None, registry: Path | None, tools_files: list[Path] | None = None,
+                 ddl: list[Path] | None = None, dialect: str | None = None, db: str | None = None) -> Router:
+    """A router over the registry file (if any) plus the tools, DDL files and database given."""
+    router = Router(model, registry=load_registry(registry))
+    for path in tools_files or []:
+        router.registry.add_tools(read_json(path))
+    for path in ddl or []:
+        router.registry.add_tables(read_text(path), dialect=dialect)
+    if db:
+        router.registry.add_database(db)
+    return router
+
+
+ToolsOption = Annotated[list[Path] | None, typer.Option(
+    "--tools", "-t", help="JSON file of tool specs (any supported format); repeatable.")]
+DdlOption = Annotated[list[Path] | None, typer.Option(help="SQL file of CREATE TABLE statements; repeatable.")]
+DialectOption = Annotated[str | None, typer.Option(help="sqlglot dialect of the DDL (mysql, postgres...).")]
+DbOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL of a live database to reflect.")]
+ThresholdOption = Annotated[float | None, typer.Option(help="Minimum score to keep an item.")]
+
+
 @app.command()
 def tools(
     query: Annotated[str, typer.Argument(help="The user's request.")],
-    tools_files: Annotated[list[Path] | None, typer.Option(
-        "--tools", "-t", help="JSON file of tool specs (any supported format); repeatable.")] = None,
+    tools_files: ToolsOption = None,
     registry: RegistryOption = None,
     k: Annotated[int, typer.Option("-k", help="How many tools to select.")] = 5,
-    threshold: Annotated[float | None, typer.Option(help="Minimum score to keep a tool.")] = None,
+    threshold: ThresholdOption = None,
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Rank tools for a request."""
     try:
-        router = Router(model, registry=load_registry(registry))
-        for path in tools_files or []:
-            router.registry.add_tools(read_json(path))
+        router = build_router(model, registry, tools_files)
         if not router.registry.tools:
             raise fail("no tools given: pass --tools FILE or --registry FILE")
         router.embed("tool", progress=False if quiet else None)
@@ -148,29 +167,119 @@ def tools(
 @app.command()
 def tables(
     question: Annotated[str, typer.Argument(help="The natural-language question.")],
-    ddl: Annotated[list[Path] | None, typer.Option(help="SQL file of CREATE TABLE statements; repeatable.")] = None,
-    dialect: Annotated[str | None, typer.Option(help="sqlglot dialect of the DDL (mysql, postgres...).")] = None,
-    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of a live database to reflect.")] = None,
+    ddl: DdlOption = None,
+    dialect: DialectOption = None,
+    db: DbOption = None,
     registry: RegistryOption = None,
     k: Annotated[int, typer.Option("-k", help="How many tables to select.")] = 3,
-    threshold: Annotated[float | None, typer.Option(help="Minimum score to keep a table.")] = None,
+    threshold: ThresholdOption = None,
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Rank tables for a question."""
     try:
-        router = Router(model, registry=load_registry(registry))
-        for path in ddl or []:
-            router.registry.add_tables(read_text(path), dialect=dialect)
-        if db:
-            router.registry.add_database(db)
+        router = build_router(model, registry, ddl=ddl, dialect=dialect, db=db)
         if not router.registry.tables:
             raise fail("no tables given: pass --ddl FILE, --db URL or --registry FILE")
         router.embed("table", progress=False if quiet else None)
         show(router.select_tables(question, k=k, threshold=threshold), f"tables for: {question}", as_json)
     except ToolrouterError as exc:
         raise fail(str(exc)) from exc
+
+
+def optional_score(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, digits)
+
+
+def explanation_rows(explanation: Explanation) -> list[dict[str, Any]]:
+    """One row per scored candidate (best first), then selected items that were not scored."""
+    selected = {s.name: s for s in explanation.selections}
+    rows = []
+    for scored in explanation.ranking:
+        name = scored.item.name
+        choice = selected.get(name)
+        if choice is not None:
+            why = choice.reason + (f": {choice.note}" if choice.note else "")
+        elif explanation.threshold is not None and scored.score < explanation.threshold:
+            why = "below threshold"
+        else:
+            why = f"beyond k={explanation.k}"
+        rows.append({"rank": scored.rank, "name": name, "selected": choice is not None, "why": why,
+                     "first_stage_rank": scored.first_stage_rank,
+                     "first_stage_score": optional_score(scored.first_stage_score, 5),
+                     "model_score": optional_score(scored.model_score), "e5": optional_score(scored.bi_encoder),
+                     "bm25": optional_score(scored.lexical), "score": optional_score(scored.score)})
+    ranked = {row["name"] for row in rows}
+    for choice in explanation.selections:
+        if choice.name not in ranked:
+            rows.append({"rank": None, "name": choice.name, "selected": True,
+                         "why": choice.reason + (f": {choice.note}" if choice.note else ""),
+                         "first_stage_rank": None, "first_stage_score": None, "model_score": None, "e5": None,
+                         "bm25": None, "score": None})
+    return rows
+
+
+def explanation_summary(explanation: Explanation) -> str:
+    kind = f"{explanation.kind}s"
+    if explanation.first_stage is None:
+        how = f"all reranked (no first stage at or below {FULL_RERANK_LIMIT} {kind})"
+    else:
+        how = f"the {explanation.first_stage} first stage passed {len(explanation.ranking)} candidates to the reranker"
+    threshold = "none" if explanation.threshold is None else f"{explanation.threshold:.3f}"
+    return f"{explanation.pool} {kind}; {how}; k={explanation.k}; threshold: {threshold}"
+
+
+@app.command("explain")
+def explain(
+    query: Annotated[str, typer.Argument(help="The request or question.")],
+    tools_files: ToolsOption = None,
+    ddl: DdlOption = None,
+    dialect: DialectOption = None,
+    db: DbOption = None,
+    registry: RegistryOption = None,
+    kind: Annotated[str | None, typer.Option(
+        help="'tool' or 'table'; tables by default when only --ddl/--db are given or there are no tools.")] = None,
+    k: Annotated[int | None, typer.Option("-k", help="Items to select (default 5 tools, 3 tables).")] = None,
+    threshold: ThresholdOption = None,
+    rows: Annotated[int, typer.Option("--rows", help="Candidates shown in the table (--json shows all).")] = 20,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Show why a ranking came out as it did: first-stage, reranker and blended scores side by side."""
+    try:
+        router = build_router(model, registry, tools_files, ddl, dialect, db)
+        if kind is None:
+            kind = "table" if ((ddl or db) and not tools_files) or not router.registry.tools else "tool"
+        if kind not in ("tool", "table"):
+            raise fail(f"unknown kind {kind!r}; valid: 'tool', 'table'")
+        if not router.registry.tools and not router.registry.tables:
+            raise fail("nothing to rank: pass --tools FILE, --ddl FILE, --db URL or --registry FILE")
+        router.embed(kind, progress=False if quiet else None)
+        explanation = router.explain(query, kind, k=k, threshold=threshold)
+    except (ToolrouterError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    table_rows = explanation_rows(explanation)
+    if as_json:
+        console.print_json(json.dumps({"query": explanation.query, "kind": explanation.kind,
+                                       "pool": explanation.pool, "first_stage": explanation.first_stage,
+                                       "k": explanation.k, "threshold": explanation.threshold,
+                                       "selected": [selection_json(s) for s in explanation.selections],
+                                       "candidates": table_rows}))
+        return
+    table = Table(title=plain(f"{kind}s for: {explanation.query}"), title_justify="left",
+                  caption=plain(explanation_summary(explanation)), caption_justify="left")
+    for column, justify in (("#", "right"), ("name", "left"), ("first stage", "right"), ("model", "right"),
+                            ("e5", "right"), ("bm25", "right"), ("score", "right"), ("why", "left")):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    shown = [row for row in table_rows if row["selected"] or row["rank"] is None or row["rank"] <= rows]
+    for row in shown:
+        stage = "" if row["first_stage_rank"] is None else f"{row['first_stage_rank']} ({row['first_stage_score']:.4f})"
+        cells = ["" if row[key] is None else f"{row[key]:.3f}" for key in ("model_score", "e5", "bm25", "score")]
+        table.add_row("" if row["rank"] is None else str(row["rank"]), plain(row["name"]), stage, *cells,
+                      plain(row["why"]), style="bold" if row["selected"] else "dim")
+    console.print(table)
 
 
 @app.command("export-model")

@@ -341,9 +341,13 @@ class FirstStageIndex:
             rankings.append(np.argsort(-scores, kind="stable"))
         return rankings
 
-    def candidates(self, query: str, count: int) -> np.ndarray:
-        """The ``count`` best item indices by reciprocal-rank fusion of the retrievers."""
+    def fused(self, query: str) -> np.ndarray:
+        """Every item's reciprocal-rank-fusion score (higher is better) over the retrievers' rankings."""
         fused = np.zeros(self.size, dtype=np.float64)
         for ranking in self.rankings(query):
             fused[ranking] += 1.0 / (RRF_K + 1 + np.arange(len(ranking)))
-        return np.argsort(-fused, kind="stable")[: min(count, self.size)]
+        return fused
+
+    def candidates(self, query: str, count: int) -> np.ndarray:
+        """The ``count`` best item indices by :meth:`fused` score."""
+        return np.argsort(-self.fused(query), kind="stable")[: min(count, self.size)]

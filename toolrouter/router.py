@@ -42,11 +42,55 @@ Expand = Literal["fk"]
 
 @dataclass(frozen=True)
 class ScoredItem:
-    """An item with its reranker score and 1-based rank among the scored candidates."""
+    """An item with its score, its 1-based rank among the scored candidates, and how the score was made.
+
+    Attributes:
+        item: The item.
+        score: The final score the selection uses (the reranker's, blended with e5 and BM25 where
+            the reranker ships a blend for the item kind).
+        rank: 1-based rank by ``score``.
+        model_score: The reranker's own relevance; equals ``score`` when nothing is blended.
+        bi_encoder: The e5 relevance blended in, or None when the blend uses none.
+        lexical: The BM25 relevance blended in, or None when the blend uses none.
+        first_stage_rank: 1-based rank in the first stage (reciprocal-rank fusion of BM25 and e5),
+            or None when the whole pool was reranked without one.
+        first_stage_score: The first stage's fused score, or None likewise.
+    """
 
     item: Item
     score: float
     rank: int
+    model_score: float = float("nan")
+    bi_encoder: float | None = None
+    lexical: float | None = None
+    first_stage_rank: int | None = None
+    first_stage_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything one selection was made from (see :meth:`Router.explain`).
+
+    Attributes:
+        query: The text routed on (cleaned; from the latest user intent when ``messages`` were given).
+        kind: ``"tool"`` or ``"table"``.
+        selections: What ``select_tools``/``select_tables`` return for the same arguments.
+        ranking: Every scored candidate, best first, with its score components.
+        pool: Items of ``kind`` in the registry.
+        first_stage: The first stage that picked the candidates, or None when the pool was
+            reranked whole (at most :data:`FULL_RERANK_LIMIT` items).
+        threshold: The minimum score in force, or None.
+        k: The ranked items asked for.
+    """
+
+    query: str
+    kind: ItemKind
+    selections: list[Selection]
+    ranking: list[ScoredItem]
+    pool: int
+    first_stage: FirstStage | None
+    threshold: float | None
+    k: int
 
 
 @dataclass(frozen=True)
@@ -255,21 +299,32 @@ class Router:
             return []
         count = self.candidate_count(len(pool), k if k is not None else len(pool))
         chosen = pool
+        stage_rank: list[int | None] = [None] * len(pool)
+        stage_score: list[float | None] = [None] * len(pool)
         if count < len(pool):
             index = self._index(kind, pool) if items is None else self._first_stage_index(kind, pool)
-            chosen = [pool[i] for i in index.candidates(text, count)]
+            fused = index.fused(text)
+            picked = np.argsort(-fused, kind="stable")[:count]
+            chosen = [pool[i] for i in picked]
+            stage_rank = list(range(1, len(chosen) + 1))
+            stage_score = [float(fused[i]) for i in picked]
         texts = [item.text for item in chosen]
-        scores = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
+        model = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
+        scores, bi, lexical = model, None, None
         weights = getattr(self.reranker, "blend", {}).get(kind, Blend())
         if weights != Blend():
-            bi = 0.0
             if weights.bi_encoder:
                 adapter = self._query_adapter(kind)
                 bi = bi_encoder_relevance(EMBEDDINGS.similarities(text, texts, adapter), adapter)
-            lexical = lexical_relevance(text, texts) if weights.lexical else 0.0
-            scores = blended(scores, bi, lexical, weights)
+            if weights.lexical:
+                lexical = lexical_relevance(text, texts)
+            scores = blended(model, 0.0 if bi is None else bi, 0.0 if lexical is None else lexical, weights)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
-        return [ScoredItem(chosen[i], float(scores[i]), rank) for rank, i in enumerate(order, start=1)]
+        return [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
+                           bi_encoder=None if bi is None else float(bi[i]),
+                           lexical=None if lexical is None else float(lexical[i]),
+                           first_stage_rank=stage_rank[i], first_stage_score=stage_score[i])
+                for rank, i in enumerate(order, start=1)]
 
     def _threshold(self, threshold: float | Literal["auto"] | None) -> float | None:
         value = self.threshold if threshold is None else threshold
@@ -325,14 +380,20 @@ class Router:
         Raises:
             QueryError: Neither a query nor a user message to route on.
         """
+        return self._select_tools(query, k, threshold, always, messages)[0]
+
+    def _select_tools(self, query: str | None, k: int, threshold: float | Literal["auto"] | None,
+                      always: Iterable[str], messages: Any) -> tuple[list[Selection], list[ScoredItem], str]:
+        """``select_tools``'s selections, the ranking they came from, and the text routed on."""
         keep: list[tuple[str, Reason]] = [(name, "always") for name in always]
         if messages is not None:
             keep += [(name, "called") for name in called_tools(messages)]
             if query is None:
                 query = routing_query(messages)
+        text = query if query is not None else ""
         if not self.registry.tools:
-            return []
-        return self._select(query if query is not None else "", "tool", k, threshold, keep)[0]
+            return [], [], text
+        return *self._select(text, "tool", k, threshold, keep), text
 
     def select_tables(
         self,
@@ -352,10 +413,15 @@ class Router:
             expand: ``"fk"`` appends the tables needed to join the selected ones through foreign keys
                 (``reason="bridge"``, see :mod:`toolrouter.sql.joins`); None adds nothing. Defaults to "fk".
         """
+        return self._select_tables(question, k, threshold, always, expand)[0]
+
+    def _select_tables(self, question: str, k: int, threshold: float | Literal["auto"] | None,
+                       always: Iterable[str], expand: Expand | None) -> tuple[list[Selection], list[ScoredItem]]:
+        """``select_tables``'s selections and the ranking they came from."""
         if expand not in ("fk", None):
             raise ValueError(f"expand must be one of 'fk', None, got {expand!r}")
         if not self.registry.tables:
-            return []
+            return [], []
         selections, ranked = self._select(question, "table", k, threshold, [(name, "always") for name in always])
         if expand == "fk":
             from toolrouter.sql.joins import bridge_tables
@@ -364,7 +430,52 @@ class Router:
             for bridge in bridge_tables(self.registry.tables, [s.name for s in selections], priority=list(scores)):
                 selections.append(Selection(bridge.name, scores.get(bridge.name, float("nan")),
                                             self.registry[bridge.name], len(selections) + 1, "bridge", bridge.note))
-        return selections
+        return selections, ranked
+
+    def explain(
+        self,
+        query: str | None = None,
+        kind: ItemKind = "tool",
+        k: int | None = None,
+        threshold: float | Literal["auto"] | None = None,
+        always: Iterable[str] = (),
+        messages: Any = None,
+    ) -> Explanation:
+        """The selection for ``query`` with everything it was made from, for debugging a ranking.
+
+        Runs exactly what :meth:`select_tools` (``kind="tool"``) or :meth:`select_tables`
+        (``kind="table"``, foreign-key bridges included) run with the same arguments, and returns
+        their selections together with every scored candidate's first-stage rank and score, the
+        reranker's score, the blended components and the threshold.
+
+        Args:
+            query: The request. For tools, derived from ``messages`` when None. Defaults to None.
+            kind: ``"tool"`` or ``"table"``. Defaults to "tool".
+            k: Ranked items to select. Defaults to 5 for tools, 3 for tables (as the select methods).
+            threshold: Minimum score; overrides the router's. Defaults to None.
+            always: Names kept regardless of score. Defaults to ().
+            messages: An OpenAI-style conversation (tools only). Defaults to None.
+
+        Raises:
+            QueryError: Neither a query nor a user message to route on.
+            ValueError: ``kind`` is not "tool" or "table", or ``messages`` are given for tables.
+        """
+        if kind == "tool":
+            k = 5 if k is None else k
+            selections, ranking, text = self._select_tools(query, k, threshold, always, messages)
+        elif kind == "table":
+            if messages is not None:
+                raise ValueError("messages route tools only; pass the question as query for tables")
+            k = 3 if k is None else k
+            text = query if query is not None else ""
+            selections, ranking = self._select_tables(text, k, threshold, always, "fk")
+        else:
+            raise ValueError(f"kind must be one of 'tool', 'table', got {kind!r}")
+        pool = sum(1 for item in self.registry.values() if item.kind == kind)
+        staged = self.candidate_count(pool, k) < pool
+        return Explanation(query=clean_query(text) if ranking else text, kind=kind, selections=selections,
+                           ranking=ranking, pool=pool, first_stage=self.first_stage if staged else None,
+                           threshold=self._threshold(threshold) if ranking else None, k=k)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the registry (atomically) to ``path``."""
