@@ -216,3 +216,28 @@ def test_explain_tables_includes_bridges_and_the_threshold(router):
     assert all(s.first_stage_rank is None and s.model_score == s.score for s in explanation.ranking)
     with pytest.raises(ValueError, match="kind must be one of"):
         router.explain("q", kind="column")
+
+
+def test_a_tool_named_in_the_request_is_kept_by_full_or_short_name(overlap_reranker):
+    router = Router(overlap_reranker)
+    router.add_tools([{"name": "ask_codex", "description": "Ask Codex to review code",
+                       "parameters": {"type": "object"}},
+                      {"name": "search_issues", "description": "Find issues", "parameters": {"type": "object"}},
+                      {"name": "search", "description": "Search the web", "parameters": {"type": "object"}},
+                      {"name": "getWeather", "description": "Weather for a city", "parameters": {"type": "object"}}],
+                     namespace="server")
+    router.add_tools([{"name": "search_issues", "description": "Find issues", "parameters": {"type": "object"}}],
+                     namespace="gitlab")
+    picked = router.select_tools("please ask_codex whether the weather code is fine", k=1)
+    assert [(s.name, s.reason) for s in picked][0] == ("server__ask_codex", "named")
+    assert [s.reason for s in picked].count("ranked") == 1  # naming a tool does not use up k
+    # An ambiguous short name keeps every namespace's tool; a full name only its own.
+    named = {s.name for s in router.select_tools("run search_issues for me", k=1) if s.reason == "named"}
+    assert named == {"server__search_issues", "gitlab__search_issues"}
+    named = {s.name for s in router.select_tools("run gitlab__search_issues", k=1) if s.reason == "named"}
+    assert named == {"gitlab__search_issues"}
+    assert {s.name for s in router.select_tools("what does GETWEATHER say", k=1) if s.reason == "named"} == {
+        "server__getWeather"}
+    # Plain words never name a tool, even when a tool is called that.
+    assert not [s for s in router.select_tools("search the web for issues", k=2) if s.reason == "named"]
+    assert router.explain("please ask_codex", k=1).selections[0].reason == "named"

@@ -8,6 +8,7 @@ plus the items that must always be kept.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -35,7 +36,7 @@ MAX_QUERY_CHARS = 4000
 # multilingual-e5 cosines rarely fall below this for any text pair; it maps to relevance 0.
 E5_COSINE_FLOOR = 0.7
 
-Reason = Literal["ranked", "always", "called", "bridge"]
+Reason = Literal["ranked", "always", "called", "named", "bridge"]
 # How select_tables adds tables that join the selected ones: "fk" follows foreign keys.
 Expand = Literal["fk"]
 
@@ -103,7 +104,8 @@ class Selection:
         item: The item itself (its ``.text`` is what was scored, ``.spec`` the original spec).
         rank: 1-based position in the selection.
         reason: Why it is there: ``ranked`` (top-k), ``always`` (asked for), ``called`` (already
-            called in the conversation) or ``bridge`` (joins selected tables; see ``note``).
+            called in the conversation), ``named`` (the request names it, see :func:`named_items`)
+            or ``bridge`` (joins selected tables; see ``note``).
         note: Extra detail, e.g. which tables a bridge connects.
     """
 
@@ -129,6 +131,47 @@ def blended(model: np.ndarray, bi_encoder: np.ndarray | float, lexical: np.ndarr
     by ``weights`` (the model's :class:`~toolrouter.rerank.Blend` for the item kind)."""
     model_weight = 1.0 - weights.bi_encoder - weights.lexical
     return (model_weight * model + weights.bi_encoder * bi_encoder + weights.lexical * lexical).astype(np.float32)
+
+
+# A name written like code: snake_case, kebab-case, camelCase or letters with digits. Only such names
+# are matched in requests; a tool called "search" must not be picked by every "search the web".
+_CODE_NAME = re.compile(r"[A-Za-z0-9][_-][A-Za-z0-9]|[a-z][A-Z]|[A-Za-z][0-9]|[0-9][A-Za-z]")
+# Shorter names ("A1", "v2") are too likely to be ordinary words of a request.
+MIN_NAMED_LENGTH = 4
+# Words of a request that may be a name: identifier characters joined by namespace separators.
+_NAME_TOKEN = re.compile(r"[\w-]+(?:[.:/][\w-]+)*")
+# Namespace separators: registry namespaces and the MCP gateway (``server__tool``), MCP clients
+# (``mcp__server__tool``), dotted and path-like names.
+_NAMESPACE = re.compile(r"__|[.:/]")
+
+
+def short_name(name: str) -> str:
+    """The tool's own name without its namespace: ``server__ask_codex`` → ``ask_codex``."""
+    return _NAMESPACE.split(name)[-1] or name
+
+
+def names_index(names: Iterable[str]) -> dict[str, list[str]]:
+    """Lower-cased full and short names written like code → the registry names they may mean."""
+    index: dict[str, list[str]] = {}
+    for name in names:
+        for alias in dict.fromkeys((name, short_name(name))):
+            if len(alias) >= MIN_NAMED_LENGTH and _CODE_NAME.search(alias):
+                index.setdefault(alias.lower(), []).append(name)
+    return index
+
+
+def named_items(query: str, index: dict[str, list[str]]) -> list[str]:
+    """Registry names the request writes out, by full or short name, in the order it names them.
+
+    A short name shared by several namespaces (``github__search``, ``gitlab__search``) names all of them.
+    """
+    found: dict[str, None] = {}
+    for token in _NAME_TOKEN.findall(query):
+        token = token.lower().strip("-")
+        # A namespaced token that is a registry name means that tool, not its namesakes.
+        for name in index.get(token) or index.get(short_name(token), ()):
+            found.setdefault(name)
+    return list(found)
 
 
 class QueryError(ToolrouterError, ValueError):
@@ -195,6 +238,7 @@ class Router:
         self.candidates = candidates
         self._reranker: Reranker | None = model if isinstance(model, Reranker) else None
         self._indexes: dict[ItemKind, tuple[int, FirstStageIndex]] = {}
+        self._names: dict[ItemKind, tuple[int, dict[str, list[str]]]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -283,6 +327,15 @@ class Router:
                 self._indexes[kind] = cached
             return cached[1]
 
+    def _names_index(self, kind: ItemKind) -> dict[str, list[str]]:
+        with self._lock:
+            cached = self._names.get(kind)
+            if cached is None or cached[0] != self.registry.version:
+                names = (item.name for item in self.registry.values() if item.kind == kind)
+                cached = (self.registry.version, names_index(names))
+                self._names[kind] = cached
+            return cached[1]
+
     def rank(self, query: str, kind: ItemKind = "tool", k: int | None = None,
              items: Sequence[Item] | None = None) -> list[ScoredItem]:
         """Score candidates of ``kind`` for ``query``; best first.
@@ -343,6 +396,8 @@ class Router:
             if item is not None and item.kind == kind:
                 kept.setdefault(name, reason)
         ranked = self.rank(query, kind, k=k)
+        for name in named_items(query, self._names_index(kind)):
+            kept.setdefault(name, "named")
         limit = self._threshold(threshold)
         selections: list[Selection] = []
         scores = {s.item.name: s.score for s in ranked}
@@ -374,6 +429,9 @@ class Router:
             k: Ranked tools to return (``always`` and already-called tools come on top). Defaults to 5.
             threshold: Minimum score for ranked tools; overrides the router's. Defaults to None.
             always: Tool names kept regardless of score; they do not count against ``k``. Defaults to ().
+                Tools the request names are kept the same way (``reason="named"``): by full name
+                or by short name without the namespace (``ask_codex`` keeps ``server__ask_codex``),
+                for names written like code (``send_email``, ``getWeather``), never plain words.
             messages: An OpenAI-style conversation (Chat Completions messages or Responses input):
                 routes on the latest user intent and keeps tools already called. Defaults to None.
 
