@@ -15,6 +15,15 @@ route their ``tools`` (and legacy ``functions``) with :func:`toolrouter.proxy.ro
 streaming included; ``with_options``/``copy`` return wrapped clients; everything else is the
 client's own. The ``.stream()`` helpers and ``with_raw_response`` are not routed.
 
+With ``tool_search=True``, ``responses.create``/``parse`` use the Responses API's client-executed
+tool search (:mod:`toolrouter.proxy.tool_search`): the model sees the routed tools and a
+``tool_search`` tool, everything else (tools routing left out, tools marked ``defer_loading``) is
+held back, and the wrapper answers the model's searches with the router and continues the response,
+so the call returns once the model has what it needs. A call of a held-back tool the model was not
+shown gets a tool error telling it to search, unless ``allow_hidden=True``. Streaming requests are
+routed the same way but not continued: answer their ``tool_search_call`` items with
+:func:`toolrouter.proxy.tool_search.answer_tool_search`.
+
 :class:`Wrapped`, :func:`routed_method` and :func:`rewrapping` are the client-proxy machinery, shared with
 :mod:`toolrouter.anthropic`.
 """
@@ -26,6 +35,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from toolrouter.proxy.routing import DEFAULT_K, MODES, Api, Mode, check_choice, check_k, route_request
+from toolrouter.proxy.tool_search import MAX_CONTINUATIONS, as_dict, continuation, defer_request
 from toolrouter.router import Router
 
 ClientT = TypeVar("ClientT")
@@ -51,7 +61,8 @@ class Wrapped:
         return f"toolrouter wrapper of {self._target!r}"
 
 
-def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, mode: Mode = "filter") -> ClientT:
+def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, mode: Mode = "filter",
+         tool_search: bool = False, allow_hidden: bool = False) -> ClientT:
     """Wrap an ``openai.OpenAI`` or ``AsyncOpenAI`` client so its requests see only the routed tools.
 
     Args:
@@ -60,22 +71,34 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, mode
         k: Ranked function tools kept per request. Defaults to ``DEFAULT_K``.
         mode: ``"filter"`` or ``"allowed_tools"`` (see :func:`toolrouter.proxy.route_request`).
             Defaults to "filter".
+        tool_search: Responses requests hold back what routing leaves out behind a client-executed
+            tool search that the wrapper answers (see the module docstring). Defaults to False.
+        allow_hidden: With ``tool_search``, return calls of held-back tools to the caller instead of
+            answering them with a tool error. Defaults to False.
 
     Raises:
-        ValueError: An invalid ``k`` or ``mode`` (the message lists valid values).
+        ValueError: An invalid ``k`` or ``mode`` (the message lists valid values), or ``tool_search``
+            with ``mode="allowed_tools"``.
     """
     check_k(k)
     check_choice("mode", mode, MODES)
+    if tool_search and mode != "filter":
+        raise ValueError("tool_search holds tools back, so it needs mode='filter', got mode='allowed_tools'")
     router = router if router is not None else Router()
     is_async = _is_async_client(client)
 
     def routed(resource: Any, api: Api) -> Wrapped:
+        if api == "responses" and tool_search:
+            methods = {name: searching_method(getattr(resource, name), router, k, allow_hidden, is_async)
+                       for name in ROUTED_METHODS if hasattr(resource, name)}
+            return Wrapped(resource, **methods)
         route = functools.partial(_route_kwargs, api=api, router=router, k=k, mode=mode)
         methods = {name: routed_method(getattr(resource, name), route, is_async)
                    for name in ROUTED_METHODS if hasattr(resource, name)}
         return Wrapped(resource, **methods)
 
-    rewrap = functools.partial(wrap, router=router, k=k, mode=mode)
+    rewrap = functools.partial(wrap, router=router, k=k, mode=mode, tool_search=tool_search,
+                               allow_hidden=allow_hidden)
     factories = {name: rewrapping(getattr(client, name), rewrap) for name in CLIENT_FACTORIES if hasattr(client, name)}
     chat = Wrapped(client.chat, completions=routed(client.chat.completions, "chat"))  # type: ignore[attr-defined]
     wrapped = Wrapped(client, chat=chat, responses=routed(client.responses, "responses"),  # type: ignore[attr-defined]
@@ -103,6 +126,53 @@ def _is_omitted(value: Any) -> bool:
     from openai import NotGiven, Omit
 
     return isinstance(value, NotGiven | Omit)
+
+
+def searching_method(method: Callable[..., Any], router: Router, k: int, allow_hidden: bool,
+                     is_async: bool) -> Callable[..., Any]:
+    """``responses.create``/``parse`` with client tool search: route and hold tools back, then answer
+    the model's searches (and refuse calls of hidden tools) until the response is the caller's."""
+
+    def prepare(kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        given = {name: value for name, value in kwargs.items() if not _is_omitted(value)}
+        tools = list(given.get("tools") or [])
+        routed = defer_request(given, router, k)
+        return (dict(routed.body) if routed.changed else given), tools
+
+    def following(body: dict[str, Any], response: Any, tools: list[Any]) -> dict[str, Any] | None:
+        if body.get("stream") is True:
+            return None
+        step = continuation(body, as_dict(response), tools, router, allow_hidden=allow_hidden)
+        return None if step is None else step[0]
+
+    if is_async:
+        @functools.wraps(method)
+        async def searched_async(*args: Any, **kwargs: Any) -> Any:
+            import anyio
+
+            body, tools = await anyio.to_thread.run_sync(prepare, kwargs)
+            response = await method(*args, **body)
+            for _ in range(MAX_CONTINUATIONS):
+                body = await anyio.to_thread.run_sync(following, body, response, tools)
+                if body is None:
+                    break
+                response = await method(*args, **body)
+            return response
+
+        return searched_async
+
+    @functools.wraps(method)
+    def searched_sync(*args: Any, **kwargs: Any) -> Any:
+        body, tools = prepare(kwargs)
+        response = method(*args, **body)
+        for _ in range(MAX_CONTINUATIONS):
+            body = following(body, response, tools)
+            if body is None:
+                break
+            response = method(*args, **body)
+        return response
+
+    return searched_sync
 
 
 def routed_method(method: Callable[..., Any], route: Callable[[dict[str, Any]], dict[str, Any]],
