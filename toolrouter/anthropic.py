@@ -50,6 +50,23 @@ https://platform.claude.com/docs/en/agents-and-tools/tool-use/tool-search-tool#c
 ``wrap(..., tool_search=True)`` sends the tools routing leaves out with ``defer_loading: true``
 instead of dropping them, sends tools already loaded by a search deferred too (as the docs require),
 and adds :func:`search_tool`. When the model calls it, answer with :func:`answer_tool_search`.
+
+Mid-conversation tool changes
+-----------------------------
+Rewriting ``tools`` from turn to turn changes the very start of the prompt, so the prompt cache
+misses on everything after it. The ``mid-conversation-tool-changes-2026-07-01`` beta instead lets a
+``{"role": "system"}`` message in ``messages`` carry ``tool_addition`` and ``tool_removal`` blocks,
+each naming a tool declared in ``tools`` by ``{"type": "tool_reference", "name": ...}``; the change
+holds from that point of the conversation on. See "Mid-conversation system messages and tool changes"
+in https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages (the shapes
+match the anthropic SDK's ``BetaSystemMessageParam``, ``BetaRequestToolAdditionBlockParam``,
+``BetaRequestToolRemovalBlockParam`` and ``BetaToolChangeToolReferenceParam``).
+
+``wrap(..., tool_changes=True)`` keeps ``tools`` exactly as given and routes with such a message
+(:func:`with_tool_changes`): it adds the routed tools the conversation does not offer yet and removes
+the offered ones routing left out (tools already called or loaded stay), inserted before the latest
+user turn, and sends the beta header. A caller who keeps the conversation as sent
+(:func:`with_tool_changes` returns it) gets small deltas turn after turn.
 """
 
 from __future__ import annotations
@@ -80,6 +97,8 @@ Route = Callable[[dict[str, Any]], dict[str, Any]]
 ROUTED_METHODS = ("create", "stream", "parse", "count_tokens")
 # Tools one search loads (Anthropic's own tool search returns 3-5).
 SEARCH_K = 5
+# The beta that lets messages carry tool_addition/tool_removal blocks.
+TOOL_CHANGES_BETA = "mid-conversation-tool-changes-2026-07-01"
 # The name the model calls the custom search tool by.
 SEARCH_TOOL_NAME = "search_tools"
 SEARCH_TOOL_DESCRIPTION = (
@@ -89,7 +108,8 @@ SEARCH_TOOL_DESCRIPTION = (
 )
 
 
-def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool_search: bool = False) -> ClientT:
+def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool_search: bool = False,
+         tool_changes: bool = False) -> ClientT:
     """Wrap an ``anthropic.Anthropic`` or ``AsyncAnthropic`` client so its requests see only the routed tools.
 
     Args:
@@ -100,14 +120,18 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool
         tool_search: Send the tools routing leaves out with ``defer_loading: true`` and add
             :func:`search_tool`, so the model can still load them; answer its searches with
             :func:`answer_tool_search`. Defaults to False (they are dropped).
+        tool_changes: Keep ``tools`` as given and route with mid-conversation ``tool_addition`` /
+            ``tool_removal`` blocks instead, so the prompt cache survives (see the module docstring).
+            Defaults to False.
 
     Raises:
-        ValueError: An invalid ``k``.
+        ValueError: An invalid ``k``, or both ``tool_search`` and ``tool_changes``.
     """
     check_k(k)
+    _check_strategy(tool_search, tool_changes)
     router = router if router is not None else Router()
-    route = functools.partial(_route_kwargs, router=router, k=k, tool_search=tool_search)
-    rewrap = functools.partial(wrap, router=router, k=k, tool_search=tool_search)
+    route = functools.partial(_route_kwargs, router=router, k=k, tool_search=tool_search, tool_changes=tool_changes)
+    rewrap = functools.partial(wrap, router=router, k=k, tool_search=tool_search, tool_changes=tool_changes)
     overrides = {name: rewrapping(getattr(client, name), rewrap) for name in CLIENT_FACTORIES if hasattr(client, name)}
     overrides["messages"] = _routed_resource(client.messages, route)  # type: ignore[attr-defined]
     beta = getattr(client, "beta", None)
@@ -116,8 +140,13 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool
     return Wrapped(client, **overrides)  # type: ignore[return-value]
 
 
+def _check_strategy(tool_search: bool, tool_changes: bool) -> None:
+    if tool_search and tool_changes:
+        raise ValueError("tool_search and tool_changes are two ways to hold tools back: pick one")
+
+
 def route_messages(body: Mapping[str, Any], router: Router, k: int = DEFAULT_K,
-                   tool_search: bool = False) -> RoutedRequest:
+                   tool_search: bool = False, tool_changes: bool = False) -> RoutedRequest:
     """Choose the tools one Messages API request's model should see, and rewrite the body to match.
 
     Args:
@@ -126,20 +155,24 @@ def route_messages(body: Mapping[str, Any], router: Router, k: int = DEFAULT_K,
         k: Ranked custom tools to keep. Defaults to ``DEFAULT_K``.
         tool_search: Defer the other custom tools instead of dropping them, and add :func:`search_tool`
             (see the module docstring). Defaults to False.
+        tool_changes: Keep ``tools`` and change what is offered with a mid-conversation system
+            message instead (:func:`with_tool_changes`). Defaults to False.
 
     Returns:
         What routing did; its ``tools`` and ``tools_out`` count the tools the model sees up front
-        (deferred ones left out).
+        (deferred and removed ones left out).
 
     Raises:
-        ValueError: An invalid ``k`` (a caller's mistake, not a routing failure).
+        ValueError: An invalid ``k``, or both strategies (a caller's mistake, not a routing failure).
     """
     check_k(k)
+    _check_strategy(tool_search, tool_changes)
     tools = body.get("tools")
-    return fail_open(body, len(tools) if is_list(tools) else 0, lambda: _route(body, router, k, tool_search))
+    return fail_open(body, len(tools) if is_list(tools) else 0,
+                     lambda: _route(body, router, k, tool_search, tool_changes))
 
 
-def _route(body: Mapping[str, Any], router: Router, k: int, tool_search: bool) -> RoutedRequest:
+def _route(body: Mapping[str, Any], router: Router, k: int, tool_search: bool, tool_changes: bool) -> RoutedRequest:
     specs = list(body["tools"]) if is_list(body.get("tools")) else []
     items = [load_request_tool(spec, f"tools[{i}]") for i, spec in enumerate(specs)]
     routed = [isinstance(item, ToolItem) and not _is_deferred(spec) for spec, item in zip(specs, items)]
@@ -153,9 +186,20 @@ def _route(body: Mapping[str, Any], router: Router, k: int, tool_search: bool) -
     if not query.strip():
         return unchanged  # e.g. a conversation of tool results only
 
-    keep = set(select_tool_names(functions, query, router, k, always=_choice_names(body.get("tool_choice")),
-                                 called=called_tools(messages)))
+    selected = select_tool_names(functions, query, router, k, always=_choice_names(body.get("tool_choice")),
+                                 called=called_tools(messages))
+    keep = set(selected)
     loaded = set(loaded_tools(messages))
+    if tool_changes:
+        offered = offered_tools(messages, [item.name for item in functions])
+        wanted = [*selected, *(name for name in offered if name in loaded)]
+        change = tool_change_message(offered, wanted)
+        routed_names = {item.name for item in functions}
+        visible = tuple(name for name in shown if name not in routed_names or name in wanted)
+        if change is None:
+            return RoutedRequest(body, False, visible, len(items), len(visible))
+        return RoutedRequest({**body, "messages": _insert_change(messages, change)}, True, visible, len(items),
+                             len(visible))
     sent: list[tuple[Any, str]] = []  # (spec, tool name)
     for spec, item, is_routed in zip(specs, items, routed):
         if not is_routed:
@@ -173,6 +217,61 @@ def _route(body: Mapping[str, Any], router: Router, k: int, tool_search: bool) -
 
 def _is_deferred(spec: Any) -> bool:
     return isinstance(spec, Mapping) and spec.get("defer_loading") is True
+
+
+def offered_tools(messages: Any, declared: Iterable[str]) -> list[str]:
+    """The ``declared`` tools a conversation offers at its end: all of them, then each ``tool_addition``
+    and ``tool_removal`` block of its messages (by ``tool_reference`` name) applied in order."""
+    offered = dict.fromkeys(declared)
+    for message in as_items(messages):
+        for block in content_blocks(message):
+            tool = block.get("tool")
+            if not isinstance(tool, Mapping) or tool.get("type") != "tool_reference":
+                continue
+            if block.get("type") == "tool_addition":
+                offered.setdefault(str(tool.get("name")))
+            elif block.get("type") == "tool_removal":
+                offered.pop(str(tool.get("name")), None)
+    return list(offered)
+
+
+def tool_change_message(offered: Iterable[str], wanted: Iterable[str]) -> dict[str, Any] | None:
+    """The system message turning ``offered`` into ``wanted`` (additions first, in ``wanted`` order;
+    removals in ``offered`` order), or None when they are the same set."""
+    offered, wanted = list(offered), list(dict.fromkeys(wanted))
+    blocks = [{"type": "tool_addition", "tool": {"type": "tool_reference", "name": name}}
+              for name in wanted if name not in offered]
+    blocks += [{"type": "tool_removal", "tool": {"type": "tool_reference", "name": name}}
+               for name in offered if name not in wanted]
+    return {"role": "system", "content": blocks} if blocks else None
+
+
+def with_tool_changes(messages: Any, tools: Iterable[Any], router: Router | None = None,
+                      k: int = DEFAULT_K, tool_choice: Any = None) -> list[Any]:
+    """``messages`` with the tool changes that route their latest turn, for a caller who keeps them.
+
+    Send the result with ``tools`` unchanged and the ``mid-conversation-tool-changes-2026-07-01``
+    beta, and keep it as the conversation: next turn's changes are then a small delta.
+
+    Raises:
+        QueryError: The conversation has no user text to route on.
+        SpecError: A malformed tool spec, named by its position (``tools[3]``).
+    """
+    check_k(k)
+    body = {"messages": messages, "tools": list(tools), "tool_choice": tool_choice}
+    routed = _route(body, router if router is not None else Router(), k, False, True)
+    return list(routed.body["messages"]) if routed.changed else as_items(messages)
+
+
+def _insert_change(messages: Any, change: dict[str, Any]) -> list[Any]:
+    """``messages`` with ``change`` before the latest user turn, or last when that turn holds tool
+    results (a ``tool_result`` must follow its ``tool_use`` directly)."""
+    items = list(messages) if is_list(messages) else as_items(messages)
+    last = as_items(items[-1:])[0] if items else None
+    if isinstance(last, Mapping) and last.get("role") == "user" and not any(
+            block.get("type") == "tool_result" for block in content_blocks(last)):
+        return [*items[:-1], change, items[-1]]
+    return [*items, change]
 
 
 def _choice_names(choice: Any) -> list[str]:
@@ -314,11 +413,22 @@ class RoutedStreamManager:
         return await self._manager.__aexit__(*exc_info)
 
 
-def _route_kwargs(kwargs: dict[str, Any], router: Router, k: int, tool_search: bool) -> dict[str, Any]:
-    """The keyword arguments with routed tools; the anthropic client's omitted-value markers are dropped."""
+def _route_kwargs(kwargs: dict[str, Any], router: Router, k: int, tool_search: bool,
+                  tool_changes: bool) -> dict[str, Any]:
+    """The keyword arguments with routed tools; the anthropic client's omitted-value markers are dropped.
+
+    Tool changes also send their beta, added to any ``anthropic-beta`` header the caller set.
+    """
     given = {name: value for name, value in kwargs.items() if not _is_omitted(value)}
-    routed = route_messages(given, router, k, tool_search)
-    return {**kwargs, **routed.body} if routed.changed else kwargs
+    routed = route_messages(given, router, k, tool_search, tool_changes)
+    if not routed.changed:
+        return kwargs
+    if tool_changes:
+        headers = dict(given.get("extra_headers") or {})
+        betas = [beta.strip() for beta in str(headers.get("anthropic-beta", "")).split(",") if beta.strip()]
+        headers["anthropic-beta"] = ",".join(dict.fromkeys([*betas, TOOL_CHANGES_BETA]))
+        return {**kwargs, **routed.body, "extra_headers": headers}
+    return {**kwargs, **routed.body}
 
 
 def _is_omitted(value: Any) -> bool:
