@@ -24,7 +24,9 @@ def run_example(name: str) -> str:
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {"agent_loop.py", "text_to_sql.py", "langchain_agent.py",
                                                        "llamaindex_rerank.py", "haystack_pipeline.py",
-                                                       "litellm_hook.py", "anthropic_agent.py", "mcp_gateway.py"}
+                                                       "litellm_hook.py", "anthropic_agent.py", "mcp_gateway.py",
+                                                       "pydantic_ai_agent.py", "openai_agents_mcp.py",
+                                                       "fastmcp_search.py"}
 
 
 def test_agent_loop_routes_each_turn_and_keeps_called_tools():
@@ -89,3 +91,34 @@ def test_mcp_gateway_searches_and_forwards_calls_to_the_owning_server():
     assert "call_tool(mail__send_email) -> email to anna@example.com sent" in out
     assert "call_tool(calendar__create_event) -> event 'Dentist' added" in out
     assert "call_tool(weather__get_forecast) -> Lisbon" in out
+
+
+def test_pydantic_ai_agent_finds_deferred_tools_and_routes_each_step():
+    out = run_example("pydantic_ai_agent.py")
+    search, routing = out.split("per-step routing")
+    steps = [line for line in search.splitlines() if "step sees" in line]
+    assert steps[0].endswith("step sees 1 tools: search_tools")
+    assert "search found: convert_currency" in search  # a German request, best match first
+    assert "convert_currency" in steps[1] and "search_tools" in steps[1]
+    assert "answer: 250 USD are 230 EUR." in search
+    first, second = (line for line in routing.splitlines() if "step sees" in line)
+    assert "step sees 3 tools: get_weather" in first
+    assert "step sees 4 tools: get_weather" in second  # ranked 3, plus the called tool
+    assert "answer: Sunny" in routing
+
+
+def test_openai_agents_filter_narrows_mcp_tools_and_answers_tool_search():
+    out = run_example("openai_agents_mcp.py")
+    first, second = (line for line in out.splitlines() if line.startswith("model sees"))
+    assert first.startswith("model sees 3 of 10 tools: book_hotel") and second == first
+    assert "answer: Booked: two nights in Porto." in out
+    assert "request tools: 10 deferred + tool_search (execution=client)" in out
+    assert "tool_search_call('Mail an Anna schicken') -> tool_search_output loading send_email" in out
+
+
+def test_fastmcp_search_transform_finds_tools_across_languages():
+    out = run_example("fastmcp_search.py")
+    assert "the client sees: search_tools, call_tool" in out
+    assert "search_tools('Schreib Anna per Mail, dass ich später komme') -> send_email" in out
+    assert "call_tool(send_email) -> email to anna@example.com sent" in out
+    assert "-> get_weather" in out and "call_tool(get_weather) -> 21 °C and sunny in Lisbon" in out

@@ -229,7 +229,7 @@ def test_a_tool_named_in_the_request_is_kept_by_full_or_short_name(overlap_reran
     router.add_tools([{"name": "search_issues", "description": "Find issues", "parameters": {"type": "object"}}],
                      namespace="gitlab")
     picked = router.select_tools("please ask_codex whether the weather code is fine", k=1)
-    assert [(s.name, s.reason) for s in picked][0] == ("server__ask_codex", "named")
+    assert (picked[0].name, picked[0].reason) == ("server__ask_codex", "named")
     assert [s.reason for s in picked].count("ranked") == 1  # naming a tool does not use up k
     # An ambiguous short name keeps every namespace's tool; a full name only its own.
     named = {s.name for s in router.select_tools("run search_issues for me", k=1) if s.reason == "named"}

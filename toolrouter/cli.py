@@ -324,15 +324,20 @@ def serve(
         help="Upstream key used when a client sends none of its own.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for upstream reads.")] = 600.0,
     model: ModelOption = None,
+    inspect_size: Annotated[int, typer.Option(
+        "--inspect-size", help="Recent requests shown at /inspect (0 turns the inspector off).")] = 200,
+    inspect_redact: Annotated[bool, typer.Option(
+        "--inspect-redact", help="Keep no request text in the inspector (tool names and scores stay).")] = False,
 ) -> None:
-    """Run the OpenAI-compatible proxy that routes each request's tools."""
+    """Run the OpenAI-compatible proxy that routes each request's tools (inspect them at /inspect)."""
     try:
         import uvicorn
 
         from toolrouter.proxy.app import create_app
 
         application = create_app(upstream, Router(model), k=k, mode=mode,  # type: ignore[arg-type]
-                                 api_key=api_key, upstream_api_key=upstream_api_key, timeout=timeout)
+                                 api_key=api_key, upstream_api_key=upstream_api_key, timeout=timeout,
+                                 inspect_size=inspect_size, inspect_redact=inspect_redact)
         load_reranker(model)  # loaded once per process: a bad --model fails here, with a clear message
     except (ToolrouterError, ImportError, ValueError) as exc:
         raise fail(str(exc)) from exc

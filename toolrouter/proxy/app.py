@@ -19,6 +19,9 @@ kind; other non-JSON answers on the JSON endpoints are invalid (502). A stream t
 breaks off ends with an SSE ``data: {"error": ...}`` event, which OpenAI's clients raise as
 ``APIError``. Other ``/v1/...`` answers are streamed through unbuffered.
 
+``GET /inspect`` shows what routing did to the most recent requests, and ranks typed queries (see
+:mod:`toolrouter.proxy.inspect`); ``inspect_size=0`` turns it off.
+
 A reranker that fails to load or score never fails a request: routing fails open (the request
 goes as it came, with ``x-toolrouter-fail-open: 1`` and ``toolrouter_fail_open_total``), and each
 routed request tries the load again until it succeeds.
@@ -38,6 +41,7 @@ import anyio
 import httpx
 
 from toolrouter.errors import MissingDependencyError, ProxyError
+from toolrouter.proxy.inspect import DEFAULT_INSPECT_SIZE, Inspector, add_routes
 from toolrouter.proxy.metrics import CONTENT_TYPE, Metrics
 from toolrouter.proxy.rerank import parse_rerank_request, rerank_answer
 from toolrouter.proxy.routing import (
@@ -144,7 +148,7 @@ class Proxy:
 
     def __init__(self, upstream: str, router: Router, k: int, mode: Mode, api_key: str | None,
                  upstream_api_key: str | None, timeout: httpx.Timeout, max_body_bytes: int,
-                 max_response_bytes: int) -> None:
+                 max_response_bytes: int, inspector: Inspector | None = None) -> None:
         if not upstream.startswith(("http://", "https://")):
             raise ValueError(f"upstream must be an http:// or https:// URL, got {upstream!r}")
         check_k(k)
@@ -159,6 +163,7 @@ class Proxy:
         self.max_body_bytes = max_body_bytes
         self.max_response_bytes = max_response_bytes
         self.metrics = Metrics()
+        self.inspector = inspector
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -263,6 +268,8 @@ class Proxy:
         """
         body = parse_json_object(raw)
         routed = route_request(body, api, self.router, self.k, self.mode)
+        if self.inspector is not None:
+            self.inspector.record(api, body, routed, self.k, self.mode)
         if not routed.changed:
             return raw, routed
         return encode_json(routed.body), routed
@@ -471,6 +478,8 @@ def create_app(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    inspect_size: int = DEFAULT_INSPECT_SIZE,
+    inspect_redact: bool = False,
 ) -> FastAPI:
     """The proxy as an ASGI app (serve it with uvicorn; ``toolrouter serve`` does).
 
@@ -489,12 +498,19 @@ def create_app(
         max_body_bytes: Largest request body accepted. Defaults to ``DEFAULT_MAX_BODY_BYTES``.
         max_response_bytes: Largest upstream answer read whole on the JSON endpoints (streams and
             other paths are not buffered). Defaults to ``DEFAULT_MAX_RESPONSE_BYTES``.
+        inspect_size: Recent requests the inspector (``/inspect``) keeps; 0 turns the inspector off
+            (no page, nothing recorded). Defaults to ``DEFAULT_INSPECT_SIZE``.
+        inspect_redact: Keep no request text in the inspector (the routing query is replaced by a
+            placeholder; tool names and scores stay). Defaults to False.
 
     Raises:
-        ValueError: An invalid ``upstream``, ``k`` or ``mode`` (the message lists valid values).
+        ValueError: An invalid ``upstream``, ``k``, ``mode`` or ``inspect_size`` (the message says what is valid).
     """
+    if isinstance(inspect_size, bool) or not isinstance(inspect_size, int) or inspect_size < 0:
+        raise ValueError(f"inspect_size must be a non-negative integer, got {inspect_size!r}")
+    inspector = Inspector(inspect_size, inspect_redact) if inspect_size else None
     proxy = Proxy(upstream, router if router is not None else Router(), k, mode, api_key, upstream_api_key,
-                  httpx.Timeout(timeout, connect=connect_timeout), max_body_bytes, max_response_bytes)
+                  httpx.Timeout(timeout, connect=connect_timeout), max_body_bytes, max_response_bytes, inspector)
     app = FastAPI(title="toolrouter proxy", lifespan=proxy.lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None)
     app.state.proxy = proxy
@@ -523,6 +539,9 @@ def create_app(
     @app.get("/metrics", dependencies=guarded)
     async def metrics() -> PlainTextResponse:
         return PlainTextResponse(proxy.metrics.render(), media_type=CONTENT_TYPE)
+
+    if inspector is not None:
+        add_routes(app, inspector, proxy)
 
     @app.post("/v1/chat/completions", dependencies=guarded)
     async def chat_completions(request: Request) -> Response:

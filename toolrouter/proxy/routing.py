@@ -23,20 +23,23 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from toolrouter.conversation import called_tools, routing_query
 from toolrouter.registry import HostedTool, Registry, ToolItem
 from toolrouter.registry.tools import load_tool
-from toolrouter.router import Router
+from toolrouter.router import Explanation, Router, ScoredItem, Selection
 
 logger = logging.getLogger("toolrouter.proxy")
 
 Api = Literal["chat", "responses"]
 Mode = Literal["filter", "allowed_tools"]
+# Why a tool of a routed request was forwarded or not (see RankedTool).
+ToolReason = Literal["ranked", "always", "called", "named", "hosted", "unrouted", "dropped"]
 APIS: tuple[Api, ...] = ("chat", "responses")
 MODES: tuple[Mode, ...] = ("filter", "allowed_tools")
 
@@ -56,6 +59,34 @@ OPEN_CHOICES = (None, "auto", "required")
 
 
 @dataclass(frozen=True)
+class RankedTool:
+    """One of a request's tools as routing saw it: what an inspector shows.
+
+    Attributes:
+        item: The loaded tool (its ``name`` is the one the model sees).
+        score: Reranker relevance in [0, 1]; None when not scored (hosted tools, tools kept without
+            ranking, tools the first stage left out).
+        reason: ``ranked`` (top k), ``always`` (named by ``tool_choice``/``function_call``),
+            ``called`` (already called in the conversation), ``named`` (the request text names it),
+            ``hosted`` (a non-function tool, passed through), ``unrouted`` (forwarded because the
+            request was not ranked) or ``dropped``.
+    """
+
+    item: ToolItem | HostedTool
+    score: float | None
+    reason: ToolReason
+
+    @property
+    def name(self) -> str:
+        return self.item.name
+
+    @property
+    def kept(self) -> bool:
+        """Whether the tool goes upstream (in ``allowed_tools`` mode: whether the model may use it)."""
+        return self.reason != "dropped"
+
+
+@dataclass(frozen=True)
 class RoutedRequest:
     """What routing did to one request.
 
@@ -68,6 +99,10 @@ class RoutedRequest:
         tools_out: Tools the model may use after routing.
         seconds: Time spent routing.
         error: Why routing failed (``"QueryError: ..."``); the body is then unchanged (fail-open).
+        query: The text routing ranked the tools for; empty when it did not rank them.
+        ranking: Every tool of the request once its tools loaded (see :class:`RankedTool`): the kept
+            ones in selection order, hosted ones, then the dropped ones best first; all ``unrouted``
+            (or ``hosted``) when nothing was ranked; empty after a failure.
     """
 
     body: Mapping[str, Any]
@@ -77,6 +112,8 @@ class RoutedRequest:
     tools_out: int
     seconds: float = 0.0
     error: str | None = None
+    query: str = ""
+    ranking: tuple[RankedTool, ...] = ()
 
     @property
     def ranked(self) -> bool:
@@ -156,9 +193,20 @@ def select_tool_names(tools: Sequence[ToolItem], query: str, router: Router, k: 
     Raises:
         QueryError: ``query`` has nothing to route on.
     """
+    return [selection.name for selection in explain_tools(tools, query, router, k, always=always,
+                                                           called=called).selections]
+
+
+def explain_tools(tools: Sequence[ToolItem], query: str, router: Router, k: int, *,
+                  always: Iterable[str] = (), called: Iterable[str] = ()) -> Explanation:
+    """:func:`select_tool_names`' selection with the ranking it was taken from (:meth:`Router.explain`).
+
+    Raises:
+        QueryError: ``query`` has nothing to route on.
+    """
     per_request = Router(router.reranker, registry=Registry(tools), first_stage=router.first_stage,
                          threshold=router.threshold, candidates=router.candidates)
-    return [selection.name for selection in per_request.select_tools(query, k=k, always=[*always, *called])]
+    return per_request.explain(query, "tool", k, always=[*always, *called])
 
 
 def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode) -> RoutedRequest:
@@ -167,7 +215,10 @@ def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode
               for field, value in specs.items()}
     entries = [item for items in loaded.values() for item in items]
     functions = [item for item in entries if isinstance(item, ToolItem)]
-    unchanged = RoutedRequest(body, False, tuple(item.name for item in entries), len(entries), len(entries))
+    unrouted = tuple(RankedTool(item, None, "hosted" if isinstance(item, HostedTool) else "unrouted")
+                     for item in entries)
+    unchanged = RoutedRequest(body, False, tuple(item.name for item in entries), len(entries), len(entries),
+                              ranking=unrouted)
     budget = max(MAX_UPSTREAM_TOOLS - (len(entries) - len(functions)), 0)
     limit = min(k, budget)
     choice = body.get("tool_choice")
@@ -182,8 +233,10 @@ def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode
         return unchanged  # nothing to route on (e.g. only tool outputs after previous_response_id)
 
     always = [*choice_names(choice), *choice_names(body.get("function_call"))]
-    keep = set(select_tool_names(functions, query, router, limit, always=always,
-                                 called=called_tools(messages))[:budget])
+    called = called_tools(messages)
+    explanation = explain_tools(functions, query, router, limit, always=always, called=called)
+    selections = explanation.selections[:budget]
+    keep = {selection.name for selection in selections}
 
     def kept(item: ToolItem | HostedTool) -> bool:
         return isinstance(item, HostedTool) or item.name in keep
@@ -197,7 +250,26 @@ def _route(body: Mapping[str, Any], api: Api, router: Router, k: int, mode: Mode
                    if kept(item)]
         routed["tool_choice"] = allowed_choice(api, allowed, "required" if choice == "required" else "auto")
     out = [item.name for item in entries if kept(item)]
-    return RoutedRequest(routed, True, tuple(out), len(entries), len(out))
+    ranking = ranked_tools(entries, selections, explanation.ranking, set(called) - set(always))
+    return RoutedRequest(routed, True, tuple(out), len(entries), len(out), query=query, ranking=ranking)
+
+
+def ranked_tools(entries: Sequence[ToolItem | HostedTool], selections: Sequence[Selection],
+                 ranking: Sequence[ScoredItem], called: Collection[str]) -> tuple[RankedTool, ...]:
+    """Every entry as a :class:`RankedTool`: the selected ones in selection order, hosted tools, then the
+    dropped ones best first (those the first stage left out last, unscored, in request order).
+
+    ``called`` names the tools kept as already called (the selection lists them as ``always``).
+    """
+    items = {item.name: item for item in entries if isinstance(item, ToolItem)}
+    scores = {scored.item.name: scored.score for scored in ranking}
+    chosen = [RankedTool(items[s.name], None if math.isnan(s.score) else s.score,
+                         "called" if s.reason == "always" and s.name in called else s.reason)
+              for s in selections if s.name in items and s.reason != "bridge"]
+    names = {tool.name for tool in chosen}
+    hosted = [RankedTool(item, None, "hosted") for item in entries if isinstance(item, HostedTool)]
+    dropped = sorted((name for name in items if name not in names), key=lambda name: -scores.get(name, -1.0))
+    return (*chosen, *hosted, *(RankedTool(items[name], scores.get(name), "dropped") for name in dropped))
 
 
 def load_request_tool(spec: Any, where: str) -> ToolItem | HostedTool:
