@@ -328,6 +328,10 @@ def serve(
         "--inspect-size", help="Recent requests shown at /inspect (0 turns the inspector off).")] = 200,
     inspect_redact: Annotated[bool, typer.Option(
         "--inspect-redact", help="Keep no request text in the inspector (tool names and scores stay).")] = False,
+    tool_search: Annotated[bool, typer.Option(
+        "--tool-search", help="Responses: hide unrouted tools behind a tool search the proxy answers.")] = False,
+    allow_hidden: Annotated[bool, typer.Option(
+        "--allow-hidden", help="With --tool-search, pass calls of held-back tools to the client.")] = False,
 ) -> None:
     """Run the OpenAI-compatible proxy that routes each request's tools (inspect them at /inspect)."""
     try:
@@ -337,7 +341,8 @@ def serve(
 
         application = create_app(upstream, Router(model), k=k, mode=mode,  # type: ignore[arg-type]
                                  api_key=api_key, upstream_api_key=upstream_api_key, timeout=timeout,
-                                 inspect_size=inspect_size, inspect_redact=inspect_redact)
+                                 inspect_size=inspect_size, inspect_redact=inspect_redact,
+                                 tool_search=tool_search, allow_hidden=allow_hidden)
         load_reranker(model)  # loaded once per process: a bad --model fails here, with a clear message
     except (ToolrouterError, ImportError, ValueError) as exc:
         raise fail(str(exc)) from exc

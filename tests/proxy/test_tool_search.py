@@ -9,7 +9,7 @@ from typing import Any
 
 import openai
 import pytest
-from proxy_support import TOPICS, responses_tool, serve
+from proxy_support import TOPICS, responses_tool, run_proxy, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -184,3 +184,24 @@ def test_continuation_stops_when_the_caller_has_work(overlap_router):
     call = {"type": "function_call", "call_id": "c", "name": "get_weather", "arguments": "{}"}
     assert continuation(request, response([call], 1), TOOLS, overlap_router) is None
     assert continuation(request, response([message("hi")], 1), TOOLS, overlap_router) is None
+
+
+def test_the_proxy_answers_searches_itself_and_refuses_hidden_calls(scripted, overlap_router):
+    scripted.received.clear()
+    with run_proxy(scripted.url, overlap_router, k=2, tool_search=True) as url:
+        client = openai.OpenAI(base_url=url, api_key="sk-x", max_retries=0)
+        raw = client.responses.with_raw_response.create(model="searcher", input="look up this invoice",
+                                                        tools=[*TOOLS, DEFERRED], metadata={"search": "invoice"})
+        assert raw.headers["x-toolrouter-searches"] == "1"
+        result = raw.parse()
+        assert [item.type for item in result.output] == ["function_call"] and result.output[0].name == "get_invoice"
+        assert tool_names(scripted.received[0]["tools"])[-1] == "tool_search" and len(scripted.received) == 2
+        guessed = client.responses.create(model="guesser", input="weather", tools=TOOLS, metadata={"guess": "get_news"})
+        assert "'get_news' is not available" in guessed.output_text
+    with run_proxy(scripted.url, overlap_router, k=2, tool_search=True, allow_hidden=True) as url:
+        client = openai.OpenAI(base_url=url, api_key="sk-x", max_retries=0)
+        guessed = client.responses.create(model="guesser", input="weather", tools=TOOLS, metadata={"guess": "get_news"})
+        assert guessed.output[0].name == "get_news"
+    with pytest.raises(ValueError, match="needs mode='filter'"), run_proxy(scripted.url, overlap_router,
+                                                                          mode="allowed_tools", tool_search=True):
+        pass

@@ -29,6 +29,7 @@ routed request tries the load again until it succeeds.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -52,8 +53,11 @@ from toolrouter.proxy.routing import (
     RoutedRequest,
     check_choice,
     check_k,
+    fail_open,
+    is_list,
     route_request,
 )
+from toolrouter.proxy.tool_search import MAX_CONTINUATIONS, continuation, defer_request
 from toolrouter.router import Router
 
 try:
@@ -148,11 +152,16 @@ class Proxy:
 
     def __init__(self, upstream: str, router: Router, k: int, mode: Mode, api_key: str | None,
                  upstream_api_key: str | None, timeout: httpx.Timeout, max_body_bytes: int,
-                 max_response_bytes: int, inspector: Inspector | None = None) -> None:
+                 max_response_bytes: int, inspector: Inspector | None = None, tool_search: bool = False,
+                 allow_hidden: bool = False) -> None:
         if not upstream.startswith(("http://", "https://")):
             raise ValueError(f"upstream must be an http:// or https:// URL, got {upstream!r}")
         check_k(k)
         check_choice("mode", mode, MODES)
+        if tool_search and mode != "filter":
+            raise ValueError("tool_search holds tools back, so it needs mode='filter', got mode='allowed_tools'")
+        self.tool_search = tool_search
+        self.allow_hidden = allow_hidden
         self.upstream = upstream.rstrip("/")
         self.router = router
         self.k = k
@@ -267,7 +276,12 @@ class Proxy:
                 without contacting the upstream.
         """
         body = parse_json_object(raw)
-        routed = route_request(body, api, self.router, self.k, self.mode)
+        if api == "responses" and self.tool_search:
+            tools = body.get("tools")
+            routed = fail_open(body, len(tools) if is_list(tools) else 0,
+                               lambda: defer_request(body, self.router, self.k))
+        else:
+            routed = route_request(body, api, self.router, self.k, self.mode)
         if self.inspector is not None:
             self.inspector.record(api, body, routed, self.k, self.mode)
         if not routed.changed:
@@ -281,7 +295,34 @@ class Proxy:
         self.metrics.count_routing(routed)
         logger.info("%s tools %d->%d in %.1f ms%s", request.url.path, routed.tools_in, routed.tools_out,
                     routed.seconds * 1000, " (fail-open)" if routed.error else "")
-        return await self.forward(request, content, routing_headers(routed), expect_json=True)
+        response = await self.forward(request, content, routing_headers(routed), expect_json=True)
+        if api == "responses" and self.tool_search and routed.changed:
+            response = await self.answer_searches(request, raw, routed, response)
+        return response
+
+    async def answer_searches(self, request: Request, raw: bytes, routed: RoutedRequest,
+                              response: Response) -> Response:
+        """Answer the model's client tool searches (and refuse hidden calls) and continue the response
+        upstream, so the client gets the response that needs it (see :mod:`toolrouter.proxy.tool_search`).
+
+        A streamed answer, an error, or a response with work for the client goes back as it is.
+        """
+        tools = list(parse_json_object(raw).get("tools") or [])
+        body = dict(routed.body)
+        answered = 0
+        for _ in range(MAX_CONTINUATIONS):
+            if isinstance(response, StreamingResponse) or response.status_code != 200:
+                break
+            step = await anyio.to_thread.run_sync(functools.partial(
+                continuation, body, json.loads(response.body), tools, self.router, allow_hidden=self.allow_hidden))
+            if step is None:
+                break
+            body, answers = step
+            answered += len(answers)
+            response = await self.forward(request, encode_json(body), routing_headers(routed), expect_json=True)
+        if answered:
+            response.headers["x-toolrouter-searches"] = str(answered)
+        return response
 
     # Forwarding
     async def forward(self, request: Request, content: bytes | None, extra_headers: list[tuple[bytes, bytes]],
@@ -480,6 +521,8 @@ def create_app(
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     inspect_size: int = DEFAULT_INSPECT_SIZE,
     inspect_redact: bool = False,
+    tool_search: bool = False,
+    allow_hidden: bool = False,
 ) -> FastAPI:
     """The proxy as an ASGI app (serve it with uvicorn; ``toolrouter serve`` does).
 
@@ -502,6 +545,11 @@ def create_app(
             (no page, nothing recorded). Defaults to ``DEFAULT_INSPECT_SIZE``.
         inspect_redact: Keep no request text in the inspector (the routing query is replaced by a
             placeholder; tool names and scores stay). Defaults to False.
+        tool_search: On ``/v1/responses``, hold back what routing leaves out (and ``defer_loading``
+            tools) behind a client-executed ``tool_search`` tool that the proxy answers itself,
+            continuing the response upstream (:mod:`toolrouter.proxy.tool_search`). Defaults to False.
+        allow_hidden: With ``tool_search``, pass the model's calls of held-back tools to the client
+            instead of answering them with a tool error. Defaults to False.
 
     Raises:
         ValueError: An invalid ``upstream``, ``k``, ``mode`` or ``inspect_size`` (the message says what is valid).
@@ -510,7 +558,8 @@ def create_app(
         raise ValueError(f"inspect_size must be a non-negative integer, got {inspect_size!r}")
     inspector = Inspector(inspect_size, inspect_redact) if inspect_size else None
     proxy = Proxy(upstream, router if router is not None else Router(), k, mode, api_key, upstream_api_key,
-                  httpx.Timeout(timeout, connect=connect_timeout), max_body_bytes, max_response_bytes, inspector)
+                  httpx.Timeout(timeout, connect=connect_timeout), max_body_bytes, max_response_bytes, inspector,
+                  tool_search, allow_hidden)
     app = FastAPI(title="toolrouter proxy", lifespan=proxy.lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None)
     app.state.proxy = proxy
