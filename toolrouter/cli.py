@@ -331,7 +331,7 @@ def serve(
     tool_search: Annotated[bool, typer.Option(
         "--tool-search", help="Responses: hide unrouted tools behind a tool search the proxy answers.")] = False,
     allow_hidden: Annotated[bool, typer.Option(
-        "--allow-hidden", help="With --tool-search, pass calls of held-back tools to the client.")] = False,
+        "--allow-hidden", help="Pass calls of tools routing held back to the client (else refused).")] = False,
 ) -> None:
     """Run the OpenAI-compatible proxy that routes each request's tools (inspect them at /inspect)."""
     try:

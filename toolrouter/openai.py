@@ -19,10 +19,15 @@ With ``tool_search=True``, ``responses.create``/``parse`` use the Responses API'
 tool search (:mod:`toolrouter.proxy.tool_search`): the model sees the routed tools and a
 ``tool_search`` tool, everything else (tools routing left out, tools marked ``defer_loading``) is
 held back, and the wrapper answers the model's searches with the router and continues the response,
-so the call returns once the model has what it needs. A call of a held-back tool the model was not
-shown gets a tool error telling it to search, unless ``allow_hidden=True``. Streaming requests are
-routed the same way but not continued: answer their ``tool_search_call`` items with
+so the call returns once the model has what it needs. Streaming requests are routed the same way but
+not continued: answer their ``tool_search_call`` items with
 :func:`toolrouter.proxy.tool_search.answer_tool_search`.
+
+Hidden tools stay hidden: when the model calls a tool of the request that routing did not send (it
+saw it earlier in the conversation, or guessed the name), the wrapper answers that call with a tool
+error (Chat Completions: a ``tool`` message; Responses: a ``function_call_output``) and asks the model
+again, so the caller never runs a tool it did not mean to offer; ``allow_hidden=True`` returns such
+calls instead. Calls of tools the model was shown, and of names the request never had, are the caller's.
 
 :class:`Wrapped`, :func:`routed_method` and :func:`rewrapping` are the client-proxy machinery, shared with
 :mod:`toolrouter.anthropic`.
@@ -34,8 +39,14 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from toolrouter.proxy.routing import DEFAULT_K, MODES, Api, Mode, check_choice, check_k, route_request
-from toolrouter.proxy.tool_search import MAX_CONTINUATIONS, as_dict, continuation, defer_request
+from toolrouter.proxy.routing import DEFAULT_K, MODES, Api, Mode, check_choice, check_k, is_list, route_request
+from toolrouter.proxy.tool_search import (
+    MAX_CONTINUATIONS,
+    as_dict,
+    chat_continuation,
+    continuation,
+    defer_request,
+)
 from toolrouter.router import Router
 
 ClientT = TypeVar("ClientT")
@@ -73,8 +84,9 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, mode
             Defaults to "filter".
         tool_search: Responses requests hold back what routing leaves out behind a client-executed
             tool search that the wrapper answers (see the module docstring). Defaults to False.
-        allow_hidden: With ``tool_search``, return calls of held-back tools to the caller instead of
-            answering them with a tool error. Defaults to False.
+        allow_hidden: Return calls of tools routing held back (the model saw them earlier, or guessed
+            the name) to the caller instead of answering them with a tool error and asking the model
+            again. Defaults to False.
 
     Raises:
         ValueError: An invalid ``k`` or ``mode`` (the message lists valid values), or ``tool_search``
@@ -88,12 +100,8 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, mode
     is_async = _is_async_client(client)
 
     def routed(resource: Any, api: Api) -> Wrapped:
-        if api == "responses" and tool_search:
-            methods = {name: searching_method(getattr(resource, name), router, k, allow_hidden, is_async)
-                       for name in ROUTED_METHODS if hasattr(resource, name)}
-            return Wrapped(resource, **methods)
-        route = functools.partial(_route_kwargs, api=api, router=router, k=k, mode=mode)
-        methods = {name: routed_method(getattr(resource, name), route, is_async)
+        methods = {name: continued_method(getattr(resource, name), api, router, k, mode, tool_search, allow_hidden,
+                                          is_async)
                    for name in ROUTED_METHODS if hasattr(resource, name)}
         return Wrapped(resource, **methods)
 
@@ -114,13 +122,6 @@ def _is_async_client(client: Any) -> bool:
     return isinstance(client, AsyncOpenAI)
 
 
-def _route_kwargs(kwargs: dict[str, Any], api: Api, router: Router, k: int, mode: Mode) -> dict[str, Any]:
-    """The keyword arguments with routed tools; the openai client's omitted-value markers are dropped."""
-    given = {name: value for name, value in kwargs.items() if not _is_omitted(value)}
-    routed = route_request(given, api, router, k, mode)
-    return {**kwargs, **routed.body} if routed.changed else kwargs
-
-
 def _is_omitted(value: Any) -> bool:
     """openai's ``NOT_GIVEN``/``omit`` markers, which mean the argument is absent."""
     from openai import NotGiven, Omit
@@ -128,51 +129,57 @@ def _is_omitted(value: Any) -> bool:
     return isinstance(value, NotGiven | Omit)
 
 
-def searching_method(method: Callable[..., Any], router: Router, k: int, allow_hidden: bool,
-                     is_async: bool) -> Callable[..., Any]:
-    """``responses.create``/``parse`` with client tool search: route and hold tools back, then answer
-    the model's searches (and refuse calls of hidden tools) until the response is the caller's."""
+def continued_method(method: Callable[..., Any], api: Api, router: Router, k: int, mode: Mode, tool_search: bool,
+                     allow_hidden: bool, is_async: bool) -> Callable[..., Any]:
+    """``create``/``parse`` with routed tools; then, until the answer is the caller's, the model's
+    client tool searches are answered and its calls of hidden tools refused (both continue the request)."""
 
-    def prepare(kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    def prepare(kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[Any], bool]:
         given = {name: value for name, value in kwargs.items() if not _is_omitted(value)}
-        tools = list(given.get("tools") or [])
-        routed = defer_request(given, router, k)
-        return (dict(routed.body) if routed.changed else given), tools
+        tools = list(given["tools"]) if is_list(given.get("tools")) else []
+        if api == "responses" and tool_search:
+            routed = defer_request(given, router, k)
+        else:
+            routed = route_request(given, api, router, k, mode)
+        return ({**kwargs, **routed.body} if routed.changed else kwargs), tools, routed.changed
 
     def following(body: dict[str, Any], response: Any, tools: list[Any]) -> dict[str, Any] | None:
         if body.get("stream") is True:
             return None
-        step = continuation(body, as_dict(response), tools, router, allow_hidden=allow_hidden)
+        given = {name: value for name, value in body.items() if not _is_omitted(value)}
+        if api == "chat":
+            return chat_continuation(given, as_dict(response), tools, allow_hidden)
+        step = continuation(given, as_dict(response), tools, router, allow_hidden=allow_hidden)
         return None if step is None else step[0]
 
     if is_async:
         @functools.wraps(method)
-        async def searched_async(*args: Any, **kwargs: Any) -> Any:
+        async def continued_async(*args: Any, **kwargs: Any) -> Any:
             import anyio
 
-            body, tools = await anyio.to_thread.run_sync(prepare, kwargs)
+            body, tools, changed = await anyio.to_thread.run_sync(prepare, kwargs)
             response = await method(*args, **body)
-            for _ in range(MAX_CONTINUATIONS):
+            for _ in range(MAX_CONTINUATIONS if changed else 0):
                 body = await anyio.to_thread.run_sync(following, body, response, tools)
                 if body is None:
                     break
                 response = await method(*args, **body)
             return response
 
-        return searched_async
+        return continued_async
 
     @functools.wraps(method)
-    def searched_sync(*args: Any, **kwargs: Any) -> Any:
-        body, tools = prepare(kwargs)
+    def continued_sync(*args: Any, **kwargs: Any) -> Any:
+        body, tools, changed = prepare(kwargs)
         response = method(*args, **body)
-        for _ in range(MAX_CONTINUATIONS):
+        for _ in range(MAX_CONTINUATIONS if changed else 0):
             body = following(body, response, tools)
             if body is None:
                 break
             response = method(*args, **body)
         return response
 
-    return searched_sync
+    return continued_sync
 
 
 def routed_method(method: Callable[..., Any], route: Callable[[dict[str, Any]], dict[str, Any]],

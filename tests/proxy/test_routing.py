@@ -174,3 +174,17 @@ def test_tiny_cross_encoder_routes(tiny_model_dir):
     assert routed.error is None and len(routed.body["tools"]) == 4
 
 
+
+
+def test_kept_tools_of_every_shape_go_upstream_as_they_came(overlap_router):
+    """Peers' routers rebuilt kept tools and lost fields; kept specs must be the very objects sent."""
+    chat_extra = {**chat_tool("weather"), "cache_control": {"type": "ephemeral"}}
+    chat_extra["function"] = {**chat_extra["function"], "strict": True, "x-vendor": [1, {"a": None}]}
+    chat_body = chat("weather please", tools=[chat_extra, *CHAT_TOOLS[1:]])
+    routed = route_request(chat_body, "chat", overlap_router, k=1)
+    assert routed.body["tools"][0] is chat_extra
+    mcp = {"type": "mcp", "server_label": "docs", "server_url": "https://example.com/mcp", "require_approval": "never"}
+    flat = {**responses_tool("weather"), "strict": False, "defer_loading": False}
+    responses_body = {"model": "m", "input": "weather please", "tools": [mcp, flat, *RESPONSES_TOOLS[1:]]}
+    routed = route_request(responses_body, "responses", overlap_router, k=1)
+    assert routed.body["tools"][0] is mcp and routed.body["tools"][1] is flat and len(routed.body["tools"]) == 2

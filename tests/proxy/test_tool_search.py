@@ -9,7 +9,7 @@ from typing import Any
 
 import openai
 import pytest
-from proxy_support import TOPICS, responses_tool, run_proxy, serve
+from proxy_support import TOPICS, chat_tool, responses_tool, run_proxy, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -71,7 +71,21 @@ class ScriptedModel:
                     "name": body["metadata"]["guess"], "arguments": "{}", "status": "completed"}
             return JSONResponse(response([call], number))
 
-        return Starlette(routes=[Route("/v1/responses", responses, methods=["POST"])])
+        async def chat(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.received.append(body)
+            last = body["messages"][-1]
+            if last["role"] == "tool":
+                message = {"role": "assistant", "content": last["content"]}
+            else:
+                message = {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "call_9", "type": "function", "function": {"name": body["metadata"]["guess"],
+                                                                       "arguments": "{}"}}]}
+            return JSONResponse({"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "m",
+                                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+
+        return Starlette(routes=[Route("/v1/responses", responses, methods=["POST"]),
+                                 Route("/v1/chat/completions", chat, methods=["POST"])])
 
 
 def message(text: str) -> dict[str, Any]:
@@ -205,3 +219,28 @@ def test_the_proxy_answers_searches_itself_and_refuses_hidden_calls(scripted, ov
     with pytest.raises(ValueError, match="needs mode='filter'"), run_proxy(scripted.url, overlap_router,
                                                                           mode="allowed_tools", tool_search=True):
         pass
+
+
+@pytest.mark.parametrize("through_proxy", [False, True])
+def test_hidden_chat_and_responses_calls_are_refused_in_plain_filter_mode(scripted, overlap_router, through_proxy):
+    """A filtered-out tool the model calls anyway (seen earlier, or guessed) is refused, not returned."""
+    chat_tools = [chat_tool(topic) for topic in TOPICS]
+    with run_proxy(scripted.url, overlap_router, k=1) as url:
+        base = url if through_proxy else scripted.url
+        client = openai.OpenAI(base_url=base, api_key="sk-x", max_retries=0)
+        client = client if through_proxy else wrap(client, overlap_router, k=1)
+        messages = [{"role": "user", "content": "weather in Paris"}]
+        scripted.received.clear()
+        answer = client.chat.completions.create(model="guesser", messages=messages, tools=chat_tools,
+                                                metadata={"guess": "get_recipe"})
+        assert "'get_recipe' is not available in this request; use one of the tools you were given" in (
+            answer.choices[0].message.content)
+        retry = scripted.received[-1]["messages"]
+        assert [m["role"] for m in retry] == ["user", "assistant", "tool"] and retry[2]["tool_call_id"] == "call_9"
+        shown = client.chat.completions.create(model="guesser", messages=messages, tools=chat_tools,
+                                               metadata={"guess": "get_weather"})
+        assert shown.choices[0].message.tool_calls[0].function.name == "get_weather"
+        answer = client.responses.create(model="guesser", input="weather in Paris", tools=TOOLS,
+                                         metadata={"guess": "get_news"})
+        assert "'get_news' is not available in this request; use one of the tools you were given" in (
+            answer.output_text)

@@ -57,7 +57,7 @@ from toolrouter.proxy.routing import (
     is_list,
     route_request,
 )
-from toolrouter.proxy.tool_search import MAX_CONTINUATIONS, continuation, defer_request
+from toolrouter.proxy.tool_search import MAX_CONTINUATIONS, chat_continuation, continuation, defer_request
 from toolrouter.router import Router
 
 try:
@@ -296,32 +296,42 @@ class Proxy:
         logger.info("%s tools %d->%d in %.1f ms%s", request.url.path, routed.tools_in, routed.tools_out,
                     routed.seconds * 1000, " (fail-open)" if routed.error else "")
         response = await self.forward(request, content, routing_headers(routed), expect_json=True)
-        if api == "responses" and self.tool_search and routed.changed:
-            response = await self.answer_searches(request, raw, routed, response)
+        if routed.changed:
+            response = await self.continue_upstream(request, raw, api, routed, response)
         return response
 
-    async def answer_searches(self, request: Request, raw: bytes, routed: RoutedRequest,
-                              response: Response) -> Response:
-        """Answer the model's client tool searches (and refuse hidden calls) and continue the response
-        upstream, so the client gets the response that needs it (see :mod:`toolrouter.proxy.tool_search`).
-
-        A streamed answer, an error, or a response with work for the client goes back as it is.
+    async def continue_upstream(self, request: Request, raw: bytes, api: Api, routed: RoutedRequest,
+                                response: Response) -> Response:
+        """Answer what the client need not see and ask the upstream again (see :mod:`toolrouter.proxy.tool_search`):
+        the model's client tool searches (with ``tool_search``), and its calls of tools routing held back
+        (unless ``allow_hidden``). A streamed answer, an error, or an answer with work for the client goes back
+        as it is; ``x-toolrouter-searches`` / ``x-toolrouter-refused`` count what was answered.
         """
         tools = list(parse_json_object(raw).get("tools") or [])
         body = dict(routed.body)
-        answered = 0
+        searches = refused = 0
         for _ in range(MAX_CONTINUATIONS):
             if isinstance(response, StreamingResponse) or response.status_code != 200:
                 break
-            step = await anyio.to_thread.run_sync(functools.partial(
-                continuation, body, json.loads(response.body), tools, self.router, allow_hidden=self.allow_hidden))
-            if step is None:
-                break
-            body, answers = step
-            answered += len(answers)
+            answer = json.loads(response.body)
+            if api == "chat":
+                following = await anyio.to_thread.run_sync(chat_continuation, body, answer, tools, self.allow_hidden)
+                if following is None:
+                    break
+                refused += len(following["messages"]) - len(body.get("messages") or []) - 1  # minus the call
+                body = following
+            else:
+                step = await anyio.to_thread.run_sync(functools.partial(
+                    continuation, body, answer, tools, self.router, allow_hidden=self.allow_hidden))
+                if step is None:
+                    break
+                body, answers = step
+                searches += sum(item["type"] == "tool_search_output" for item in answers)
+                refused += sum(item["type"] == "function_call_output" for item in answers)
             response = await self.forward(request, encode_json(body), routing_headers(routed), expect_json=True)
-        if answered:
-            response.headers["x-toolrouter-searches"] = str(answered)
+        for name, count in (("x-toolrouter-searches", searches), ("x-toolrouter-refused", refused)):
+            if count:
+                response.headers[name] = str(count)
         return response
 
     # Forwarding
@@ -548,8 +558,8 @@ def create_app(
         tool_search: On ``/v1/responses``, hold back what routing leaves out (and ``defer_loading``
             tools) behind a client-executed ``tool_search`` tool that the proxy answers itself,
             continuing the response upstream (:mod:`toolrouter.proxy.tool_search`). Defaults to False.
-        allow_hidden: With ``tool_search``, pass the model's calls of held-back tools to the client
-            instead of answering them with a tool error. Defaults to False.
+        allow_hidden: Pass the model's calls of tools routing held back to the client instead of
+            answering them with a tool error and asking the upstream again. Defaults to False.
 
     Raises:
         ValueError: An invalid ``upstream``, ``k``, ``mode`` or ``inspect_size`` (the message says what is valid).

@@ -21,6 +21,7 @@ toolrouter plays the caller's part:
   the response, so the caller sees one call. It also refuses calls of hidden tools: a tool the
   request had but the model was not shown (it saw it earlier, or guessed the name) gets a
   ``function_call_output`` error telling the model to search, unless the caller allows such calls.
+  :func:`chat_continuation` refuses them the same way in Chat Completions (a ``tool`` message).
 
 Namespace members are registry items named ``namespace__function``, the registry's own namespace
 form, so the router's short-name matching finds ``function`` too.
@@ -249,9 +250,10 @@ def continuation(request: Mapping[str, Any], response: Mapping[str, Any], tools:
     if not searches and not hidden:
         return None
     answers = [answer_tool_search(search, tools, router, k, visible) for search in searches]
-    answers += [{"type": "function_call_output", "call_id": call.get("call_id"), "output": json.dumps({
-        "error": f"tool {_call_name(call)!r} is not available in this request; search for the capability you "
-                 "need with the tool_search tool"})} for call in hidden]
+    searchable = any(isinstance(spec, Mapping) and spec.get("type") == "tool_search"
+                     for spec in request.get("tools") or [])
+    answers += [{"type": "function_call_output", "call_id": call.get("call_id"),
+                 "output": hidden_call_error(_call_name(call), searchable)} for call in hidden]
     if request.get("store") is not False and isinstance(response.get("id"), str):
         # The upstream keeps the conversation: chain on the response, as a stateful client would.
         return {**request, "previous_response_id": response["id"], "input": answers}, answers
@@ -259,6 +261,49 @@ def continuation(request: Mapping[str, Any], response: Mapping[str, Any], tools:
     history = [{"role": "user", "content": previous}] if isinstance(previous, str) else list(previous or [])
     replay = [{key: value for key, value in item.items() if value is not None} for item in output]
     return {**request, "input": [*history, *replay, *answers]}, answers
+
+
+def hidden_call_error(name: str, searchable: bool) -> str:
+    """The tool output refusing a call of a tool the model was not shown (JSON, for the model to read)."""
+    advice = ("search for the capability you need with the tool_search tool" if searchable
+              else "use one of the tools you were given")
+    return json.dumps({"error": f"tool {name!r} is not available in this request; {advice}"})
+
+
+def chat_continuation(request: Mapping[str, Any], response: Mapping[str, Any], tools: Sequence[Any],
+                      allow_hidden: bool = False) -> dict[str, Any] | None:
+    """The Chat Completions request that continues ``response`` after refusing its calls of hidden tools.
+
+    A tool the request had but routing did not send, called anyway, gets a ``tool`` message with an
+    error and the model is asked again. Returns None when ``allow_hidden``, when the answer has no
+    tool calls or more than one choice, or when any call is the caller's (a tool it was shown, or a
+    name it never had).
+
+    Args:
+        request: The body sent upstream (routed).
+        response: The upstream's answer, as JSON.
+        tools: The caller's full ``tools``.
+        allow_hidden: Pass calls of hidden tools through. Defaults to False.
+    """
+    choices = response.get("choices") or []
+    message = as_dict(choices[0].get("message")) if len(choices) == 1 and isinstance(choices[0], Mapping) else None
+    calls = message.get("tool_calls") if isinstance(message, Mapping) else None
+    if allow_hidden or not calls:
+        return None
+    sent = {_chat_tool_name(spec) for spec in request.get("tools") or []}
+    known = {_chat_tool_name(spec) for spec in tools}
+    names = [str((call.get("function") or {}).get("name")) for call in calls]
+    if any(name in sent or name not in known for name in names):
+        return None
+    refusals = [{"role": "tool", "tool_call_id": call.get("id"), "content": hidden_call_error(name, False)}
+                for call, name in zip(calls, names)]
+    assistant = {key: value for key, value in message.items() if value is not None}
+    return {**request, "messages": [*(request.get("messages") or []), assistant, *refusals]}
+
+
+def _chat_tool_name(spec: Any) -> str | None:
+    function = spec.get("function") if isinstance(spec, Mapping) else None
+    return function.get("name") if isinstance(function, Mapping) else None
 
 
 def _call_name(call: Mapping[str, Any]) -> str:
