@@ -77,7 +77,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from toolrouter.conversation import as_items, called_tools, content_blocks, routing_query
-from toolrouter.openai import CLIENT_FACTORIES, Wrapped, rewrapping, routed_method
+from toolrouter.openai import CLIENT_FACTORIES, Wrapped, continuing_method, rewrapping, routed_method
 from toolrouter.proxy.routing import (
     DEFAULT_K,
     RoutedRequest,
@@ -95,6 +95,11 @@ Route = Callable[[dict[str, Any]], dict[str, Any]]
 
 # Resource methods whose keyword arguments are routed (on ``messages`` and ``beta.messages``).
 ROUTED_METHODS = ("create", "stream", "parse", "count_tokens")
+# Methods that also refuse the model's calls of hidden tools and ask again (not streamed ones).
+CONTINUED_METHODS = ("create", "parse")
+# (names of the tools the model was shown, names of the caller's custom tools), per request.
+Shown = tuple[frozenset[str], frozenset[str]]
+Prepare = Callable[[dict[str, Any]], tuple[dict[str, Any], Shown, bool]]
 # Tools one search loads (Anthropic's own tool search returns 3-5).
 SEARCH_K = 5
 # The beta that lets messages carry tool_addition/tool_removal blocks.
@@ -109,7 +114,7 @@ SEARCH_TOOL_DESCRIPTION = (
 
 
 def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool_search: bool = False,
-         tool_changes: bool = False) -> ClientT:
+         tool_changes: bool = False, allow_hidden: bool = False) -> ClientT:
     """Wrap an ``anthropic.Anthropic`` or ``AsyncAnthropic`` client so its requests see only the routed tools.
 
     Args:
@@ -123,6 +128,9 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool
         tool_changes: Keep ``tools`` as given and route with mid-conversation ``tool_addition`` /
             ``tool_removal`` blocks instead, so the prompt cache survives (see the module docstring).
             Defaults to False.
+        allow_hidden: Return the model's calls of tools routing did not show it (seen earlier, or
+            guessed) instead of answering them with an error ``tool_result`` and asking again
+            (``create``/``parse``, not streamed). Defaults to False.
 
     Raises:
         ValueError: An invalid ``k``, or both ``tool_search`` and ``tool_changes``.
@@ -130,13 +138,19 @@ def wrap(client: ClientT, router: Router | None = None, k: int = DEFAULT_K, tool
     check_k(k)
     _check_strategy(tool_search, tool_changes)
     router = router if router is not None else Router()
-    route = functools.partial(_route_kwargs, router=router, k=k, tool_search=tool_search, tool_changes=tool_changes)
-    rewrap = functools.partial(wrap, router=router, k=k, tool_search=tool_search, tool_changes=tool_changes)
+    prepare = functools.partial(_prepare_kwargs, router=router, k=k, tool_search=tool_search,
+                                tool_changes=tool_changes)
+
+    def route(kwargs: dict[str, Any]) -> dict[str, Any]:
+        return prepare(kwargs)[0]
+
+    rewrap = functools.partial(wrap, router=router, k=k, tool_search=tool_search, tool_changes=tool_changes,
+                               allow_hidden=allow_hidden)
     overrides = {name: rewrapping(getattr(client, name), rewrap) for name in CLIENT_FACTORIES if hasattr(client, name)}
-    overrides["messages"] = _routed_resource(client.messages, route)  # type: ignore[attr-defined]
+    overrides["messages"] = _routed_resource(client.messages, route, prepare, allow_hidden)  # type: ignore[attr-defined]
     beta = getattr(client, "beta", None)
     if beta is not None and hasattr(beta, "messages"):
-        overrides["beta"] = Wrapped(beta, messages=_routed_resource(beta.messages, route))
+        overrides["beta"] = Wrapped(beta, messages=_routed_resource(beta.messages, route, prepare, allow_hidden))
     return Wrapped(client, **overrides)  # type: ignore[return-value]
 
 
@@ -369,17 +383,56 @@ def answer_tool_search(tool_use: Any, tools: Iterable[Any], router: Router | Non
     return {**result, "content": references or [{"type": "text", "text": "No tool matches this search."}]}
 
 
-def _routed_resource(resource: Any, route: Route) -> Wrapped:
-    """``messages`` (or ``beta.messages``) with its request-making methods routed."""
+def _routed_resource(resource: Any, route: Route, prepare: Prepare, allow_hidden: bool) -> Wrapped:
+    """``messages`` (or ``beta.messages``) with its request-making methods routed; ``create`` and
+    ``parse`` also refuse calls of hidden tools (:func:`hidden_tools_refused`) unless ``allow_hidden``."""
     is_async = inspect.iscoroutinefunction(inspect.unwrap(resource.create))  # unwrap: SDK decorators hide it
     methods = {}
     for name in ROUTED_METHODS:
         if hasattr(resource, name):
             method = getattr(resource, name)
             # The async client's stream() is a plain method returning an async context manager.
-            methods[name] = (_routed_async_stream(method, route) if is_async and name == "stream"
-                             else routed_method(method, route, is_async))
+            if is_async and name == "stream":
+                methods[name] = _routed_async_stream(method, route)
+            elif name in CONTINUED_METHODS and not allow_hidden:
+                methods[name] = continuing_method(method, prepare, hidden_tools_refused, is_async)
+            else:
+                methods[name] = routed_method(method, route, is_async)
     return Wrapped(resource, **methods)
+
+
+def hidden_tools_refused(body: dict[str, Any], response: Any, shown: Shown) -> dict[str, Any] | None:
+    """The request that continues ``response`` after refusing its calls of hidden tools, or None.
+
+    A hidden tool is a custom tool of the caller's ``tools`` that routing did not show the model (it saw
+    it earlier, or guessed the name). When every ``tool_use`` of the response calls one, each gets a
+    ``tool_result`` with ``is_error: true`` and the model is asked again; otherwise the response is the
+    caller's.
+
+    Args:
+        body: The request sent.
+        response: The SDK's message.
+        shown: (names the model was shown, names of the caller's custom tools).
+    """
+    visible, known = shown
+    if body.get("stream") is True:
+        return None
+    content = [as_block(block) for block in getattr(response, "content", None) or []]
+    calls = [block for block in content if block.get("type") == "tool_use"]
+    if not calls or any(call.get("name") in visible or call.get("name") not in known for call in calls):
+        return None
+    refusals = [{"type": "tool_result", "tool_use_id": call.get("id"), "is_error": True,
+                 "content": f"tool {call.get('name')!r} is not available in this request; use one of the tools "
+                            "you were given"} for call in calls]
+    messages = [*as_items(body.get("messages")), {"role": "assistant", "content": content},
+                {"role": "user", "content": refusals}]
+    return {**body, "messages": messages}
+
+
+def as_block(block: Any) -> dict[str, Any]:
+    """An SDK content block as its JSON dict."""
+    dump = getattr(block, "model_dump", None)
+    return dump(mode="json", exclude_none=True) if callable(dump) else dict(block)
 
 
 def _routed_async_stream(stream: Callable[..., Any], route: Route) -> Callable[..., Any]:
@@ -413,22 +466,26 @@ class RoutedStreamManager:
         return await self._manager.__aexit__(*exc_info)
 
 
-def _route_kwargs(kwargs: dict[str, Any], router: Router, k: int, tool_search: bool,
-                  tool_changes: bool) -> dict[str, Any]:
-    """The keyword arguments with routed tools; the anthropic client's omitted-value markers are dropped.
+def _prepare_kwargs(kwargs: dict[str, Any], router: Router, k: int, tool_search: bool,
+                    tool_changes: bool) -> tuple[dict[str, Any], Shown, bool]:
+    """The keyword arguments with routed tools, what the model is shown, and whether routing changed them.
 
-    Tool changes also send their beta, added to any ``anthropic-beta`` header the caller set.
+    The anthropic client's omitted-value markers are ignored. Tool changes also send their beta, added
+    to any ``anthropic-beta`` header the caller set.
     """
     given = {name: value for name, value in kwargs.items() if not _is_omitted(value)}
     routed = route_messages(given, router, k, tool_search, tool_changes)
+    known = frozenset(str(spec.get("name")) for spec in given.get("tools") or []
+                      if isinstance(spec, Mapping) and spec.get("type") in (None, "custom"))
+    shown = (frozenset(routed.tools) | frozenset(loaded_tools(given.get("messages"))), known)
     if not routed.changed:
-        return kwargs
+        return kwargs, shown, False
     if tool_changes:
         headers = dict(given.get("extra_headers") or {})
         betas = [beta.strip() for beta in str(headers.get("anthropic-beta", "")).split(",") if beta.strip()]
         headers["anthropic-beta"] = ",".join(dict.fromkeys([*betas, TOOL_CHANGES_BETA]))
-        return {**kwargs, **routed.body, "extra_headers": headers}
-    return {**kwargs, **routed.body}
+        return {**kwargs, **routed.body, "extra_headers": headers}, shown, True
+    return {**kwargs, **routed.body}, shown, True
 
 
 def _is_omitted(value: Any) -> bool:

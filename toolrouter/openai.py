@@ -29,8 +29,8 @@ error (Chat Completions: a ``tool`` message; Responses: a ``function_call_output
 again, so the caller never runs a tool it did not mean to offer; ``allow_hidden=True`` returns such
 calls instead. Calls of tools the model was shown, and of names the request never had, are the caller's.
 
-:class:`Wrapped`, :func:`routed_method` and :func:`rewrapping` are the client-proxy machinery, shared with
-:mod:`toolrouter.anthropic`.
+:class:`Wrapped`, :func:`routed_method`, :func:`continuing_method` and :func:`rewrapping` are the
+client-proxy machinery, shared with :mod:`toolrouter.anthropic`.
 """
 
 from __future__ import annotations
@@ -152,15 +152,31 @@ def continued_method(method: Callable[..., Any], api: Api, router: Router, k: in
         step = continuation(given, as_dict(response), tools, router, allow_hidden=allow_hidden)
         return None if step is None else step[0]
 
+    return continuing_method(method, prepare, following, is_async)
+
+
+def continuing_method(method: Callable[..., Any], prepare: Callable[[dict[str, Any]], tuple[dict[str, Any], Any, bool]],
+                      follow: Callable[[dict[str, Any], Any, Any], dict[str, Any] | None],
+                      is_async: bool) -> Callable[..., Any]:
+    """``method`` called with the keyword arguments ``prepare`` makes, then again with each request
+    ``follow`` makes from the last response (at most ``MAX_CONTINUATIONS`` times) until it makes none.
+
+    Args:
+        method: A client resource's method (``create`` ...).
+        prepare: Keyword arguments in; (the arguments to call with, state for ``follow``, whether to
+            follow at all) out. Runs in a worker thread for async clients (routing is CPU-bound).
+        follow: (arguments sent, response, state) in; the next arguments, or None to return the response.
+        is_async: Whether ``method`` is a coroutine function.
+    """
     if is_async:
         @functools.wraps(method)
         async def continued_async(*args: Any, **kwargs: Any) -> Any:
             import anyio
 
-            body, tools, changed = await anyio.to_thread.run_sync(prepare, kwargs)
+            body, state, follows = await anyio.to_thread.run_sync(prepare, kwargs)
             response = await method(*args, **body)
-            for _ in range(MAX_CONTINUATIONS if changed else 0):
-                body = await anyio.to_thread.run_sync(following, body, response, tools)
+            for _ in range(MAX_CONTINUATIONS if follows else 0):
+                body = await anyio.to_thread.run_sync(follow, body, response, state)
                 if body is None:
                     break
                 response = await method(*args, **body)
@@ -170,10 +186,10 @@ def continued_method(method: Callable[..., Any], api: Api, router: Router, k: in
 
     @functools.wraps(method)
     def continued_sync(*args: Any, **kwargs: Any) -> Any:
-        body, tools, changed = prepare(kwargs)
+        body, state, follows = prepare(kwargs)
         response = method(*args, **body)
-        for _ in range(MAX_CONTINUATIONS if changed else 0):
-            body = following(body, response, tools)
+        for _ in range(MAX_CONTINUATIONS if follows else 0):
+            body = follow(body, response, state)
             if body is None:
                 break
             response = method(*args, **body)

@@ -43,9 +43,16 @@ class RecordingMessagesApi:
 
     def app(self) -> Starlette:
         async def messages(request: Request) -> JSONResponse:
-            self.received.append((dict(request.headers), json.loads(await request.body())))
-            return JSONResponse({"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
-                                 "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+            body = json.loads(await request.body())
+            self.received.append((dict(request.headers), body))
+            content = [{"type": "text", "text": "ok"}]
+            last = body["messages"][-1]["content"]
+            if isinstance(last, list) and last[0].get("type") == "tool_result":
+                content = [{"type": "text", "text": last[0]["content"]}]
+            elif body["model"].startswith("guess-"):  # the model calls the tool its name says
+                content = [{"type": "tool_use", "id": "toolu_1", "name": body["model"][6:], "input": {}}]
+            return JSONResponse({"id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
+                                 "content": content, "stop_reason": "end_turn",
                                  "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}})
 
         return Starlette(routes=[Route("/v1/messages", messages, methods=["POST"])])
@@ -113,3 +120,20 @@ def test_wrapped_client_sends_the_beta_and_keeps_tools(messages_api, overlap_rou
     assert "anthropic-beta" not in headers and body["messages"] == [{"role": "user", "content": "x"}]
     with pytest.raises(ValueError, match="pick one"):
         wrap(anthropic.Anthropic(api_key="k"), overlap_router, tool_search=True, tool_changes=True)
+
+
+def test_a_hidden_tool_the_model_calls_anyway_is_refused_unless_allowed(messages_api, overlap_router):
+    client = wrap(anthropic.Anthropic(base_url=messages_api.url, api_key="k", max_retries=0), overlap_router, k=1)
+    messages = [{"role": "user", "content": "weather in Paris"}]
+    answer = client.messages.create(model="guess-get_recipe", max_tokens=8, tools=TOOLS, messages=messages)
+    assert answer.content[0].text == "tool 'get_recipe' is not available in this request; use one of the tools " \
+                                     "you were given"
+    retry = messages_api.received[-1][1]["messages"]
+    assert [m["role"] for m in retry] == ["user", "assistant", "user"] and retry[2]["content"][0]["is_error"] is True
+    for shown_or_unknown in ("get_weather", "no_such_tool"):
+        answer = client.messages.create(model=f"guess-{shown_or_unknown}", max_tokens=8, tools=TOOLS, messages=messages)
+        assert answer.content[0].name == shown_or_unknown
+    allowing = wrap(anthropic.Anthropic(base_url=messages_api.url, api_key="k", max_retries=0), overlap_router, k=1,
+                    allow_hidden=True)
+    answer = allowing.messages.create(model="guess-get_recipe", max_tokens=8, tools=TOOLS, messages=messages)
+    assert answer.content[0].name == "get_recipe"
