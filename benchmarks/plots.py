@@ -4,8 +4,8 @@
   BM25, e5, the hybrid first stage and toolrouter (``benchmarks/results/quality_full.json``).
 - ``docs/recall_spider.png``: Spider dev all-gold@k (every table the query needs in the top k) over
   all 80 dev tables, same rankers.
-- ``docs/latency.png``: ``select_tools`` latency (p50 and p95) by registry size, and
-  ``select_tables`` on Spider dev (``benchmarks/results/speed.json``).
+- ``docs/latency.png``: ``select_tools`` latency (p50 and p95) by registry size, with
+  ``rerank="none"`` when measured, and ``select_tables`` on Spider dev (``benchmarks/results/speed.json``).
 
 Reads only the JSON files, so re-running it on the same results gives the same pictures (PNG
 metadata without dates; fixed fonts, sizes and colours). Run ``python benchmarks/plots.py``
@@ -67,6 +67,9 @@ def latency_plot(speed: dict, out: Path) -> None:
     xs = [int(s) for s in sizes]
     for key, label, style in (("p50_ms", "select_tools p50", "-o"), ("p95_ms", "select_tools p95", "--o")):
         ax.plot(xs, [speed["select_tools"][s][key] for s in sizes], style, color="#e65100", label=label)
+    if all("rerank_none" in speed["select_tools"][s] for s in sizes):
+        ax.plot(xs, [speed["select_tools"][s]["rerank_none"]["p50_ms"] for s in sizes], "-o", color="#2e7d32",
+                label='select_tools p50, rerank="none"')
     tables = speed.get("select_tables")
     if tables:
         ax.plot([tables["tables"]], [tables["p50_ms"]], "s", color="#1565c0",

@@ -8,7 +8,8 @@
 - Cross-lingual: XQuAD questions in six languages against the English paragraphs of held-out articles.
 
 toolrouter = the first stage (BM25 + e5, rank-fused) cut at ``--candidates``, reranked by the
-cross-encoder; items beyond the cut keep their first-stage order. When the model ships a query
+cross-encoder; items beyond the cut keep their first-stage order. toolrouter_rerank_none =
+``Router(rerank="none")``: the same candidates scored by the e5 and BM25 relevances alone. When the model ships a query
 adapter for the kind (the bundled one does for tables), ``e5_adapted`` is e5 with it, and the
 first stage uses it, as the router does. ::
 
@@ -104,6 +105,8 @@ def compare(queries: Sequence[Query], items: dict[str, Any], kind: str, model: A
     # The router's own first stage: its method, and the adapter it retrieves with.
     rankers["first_stage"] = first_stage_ranker(names, texts, router.first_stage, adapter)
     rankers["toolrouter"] = toolrouter_ranker(router, kind, rankers["first_stage"])
+    fast = Router(model, registry=router.registry, candidates=candidates, rerank="none")
+    rankers["toolrouter_rerank_none"] = toolrouter_ranker(fast, kind, rankers["first_stage"])
     results: dict[str, Any] = {}
     for method, ranker in rankers.items():
         started = time.perf_counter()

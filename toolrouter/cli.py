@@ -122,9 +122,10 @@ def load_registry(path: Path | None) -> Registry:
 
 
 def build_router(model: str | None, registry: Path | None, tools_files: list[Path] | None = None,
-                 ddl: list[Path] | None = None, dialect: str | None = None, db: str | None = None) -> Router:
+                 ddl: list[Path] | None = None, dialect: str | None = None, db: str | None = None,
+                 rerank: str = "cross-encoder") -> Router:
     """A router over the registry file (if any) plus the tools, DDL files and database given."""
-    router = Router(model, registry=load_registry(registry))
+    router = Router(model, registry=load_registry(registry), rerank=rerank)  # type: ignore[arg-type]
     for path in tools_files or []:
         router.registry.add_tools(read_json(path))
     for path in ddl or []:
@@ -140,6 +141,8 @@ DdlOption = Annotated[list[Path] | None, typer.Option(help="SQL file of CREATE T
 DialectOption = Annotated[str | None, typer.Option(help="sqlglot dialect of the DDL (mysql, postgres...).")]
 DbOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL of a live database to reflect.")]
 ThresholdOption = Annotated[float | None, typer.Option(help="Minimum score to keep an item.")]
+RerankOption = Annotated[str, typer.Option(
+    help="cross-encoder: score candidates with the model; none: e5 + BM25 only (fast).")]
 
 
 @app.command()
@@ -152,15 +155,16 @@ def tools(
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
+    rerank: RerankOption = "cross-encoder",
 ) -> None:
     """Rank tools for a request."""
     try:
-        router = build_router(model, registry, tools_files)
+        router = build_router(model, registry, tools_files, rerank=rerank)
         if not router.registry.tools:
             raise fail("no tools given: pass --tools FILE or --registry FILE")
         router.embed("tool", progress=False if quiet else None)
         show(router.select_tools(query, k=k, threshold=threshold), f"tools for: {query}", as_json)
-    except ToolrouterError as exc:
+    except (ToolrouterError, ValueError) as exc:
         raise fail(str(exc)) from exc
 
 
@@ -176,15 +180,16 @@ def tables(
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
+    rerank: RerankOption = "cross-encoder",
 ) -> None:
     """Rank tables for a question."""
     try:
-        router = build_router(model, registry, ddl=ddl, dialect=dialect, db=db)
+        router = build_router(model, registry, ddl=ddl, dialect=dialect, db=db, rerank=rerank)
         if not router.registry.tables:
             raise fail("no tables given: pass --ddl FILE, --db URL or --registry FILE")
         router.embed("table", progress=False if quiet else None)
         show(router.select_tables(question, k=k, threshold=threshold), f"tables for: {question}", as_json)
-    except ToolrouterError as exc:
+    except (ToolrouterError, ValueError) as exc:
         raise fail(str(exc)) from exc
 
 
@@ -246,10 +251,11 @@ def explain(
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
+    rerank: RerankOption = "cross-encoder",
 ) -> None:
     """Show why a ranking came out as it did: first-stage, reranker and blended scores side by side."""
     try:
-        router = build_router(model, registry, tools_files, ddl, dialect, db)
+        router = build_router(model, registry, tools_files, ddl, dialect, db, rerank)
         if kind is None:
             kind = "table" if ((ddl or db) and not tools_files) or not router.registry.tools else "tool"
         if kind not in ("tool", "table"):
@@ -330,6 +336,7 @@ def serve(
         "--inspect-redact", help="Keep no request text in the inspector (tool names and scores stay).")] = False,
     tool_search: Annotated[bool, typer.Option(
         "--tool-search", help="Responses: hide unrouted tools behind a tool search the proxy answers.")] = False,
+    rerank: RerankOption = "cross-encoder",
     allow_hidden: Annotated[bool, typer.Option(
         "--allow-hidden", help="Pass calls of tools routing held back to the client (else refused).")] = False,
 ) -> None:
@@ -339,7 +346,7 @@ def serve(
 
         from toolrouter.proxy.app import create_app
 
-        application = create_app(upstream, Router(model), k=k, mode=mode,  # type: ignore[arg-type]
+        application = create_app(upstream, Router(model, rerank=rerank), k=k, mode=mode,  # type: ignore[arg-type]
                                  api_key=api_key, upstream_api_key=upstream_api_key, timeout=timeout,
                                  inspect_size=inspect_size, inspect_redact=inspect_redact,
                                  tool_search=tool_search, allow_hidden=allow_hidden)

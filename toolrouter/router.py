@@ -37,6 +37,11 @@ MAX_QUERY_CHARS = 4000
 E5_COSINE_FLOOR = 0.7
 
 Reason = Literal["ranked", "always", "called", "named", "bridge"]
+# What scores the first stage's candidates: the reranker (blended with e5 and BM25 by its per-kind
+# weights), or "none": the e5 and BM25 relevances alone, by the same weights without the reranker's
+# share (milliseconds instead of a cross-encoder pass).
+Rerank = Literal["cross-encoder", "none"]
+RERANKS: tuple[Rerank, ...] = ("cross-encoder", "none")
 # How select_tables adds tables that join the selected ones: "fk" follows foreign keys.
 Expand = Literal["fk"]
 
@@ -211,6 +216,10 @@ class Router:
             calibrated no-tool threshold; None keeps the top k whatever their scores. Defaults to None.
         candidates: Fixed number of first-stage candidates the cross-encoder scores; None adapts
             it to the registry size and ``k`` (see :meth:`candidate_count`). Defaults to None.
+        rerank: ``"cross-encoder"`` scores candidates with the model (blended as the model says);
+            ``"none"`` scores them with the e5 and BM25 relevances alone, in the model's blend
+            proportions, skipping the cross-encoder pass that dominates latency. Defaults to
+            "cross-encoder".
         **model_options: Passed to :func:`toolrouter.load_reranker` (``max_length``, ``device`` ...).
 
     Example::
@@ -228,6 +237,7 @@ class Router:
         first_stage: FirstStage = "hybrid",
         threshold: float | Literal["auto"] | None = None,
         candidates: int | None = None,
+        rerank: Rerank = "cross-encoder",
         **model_options: Any,
     ) -> None:
         self.model = os.fspath(model) if isinstance(model, os.PathLike) else model
@@ -236,6 +246,9 @@ class Router:
         self.first_stage = first_stage
         self.threshold = threshold
         self.candidates = candidates
+        if rerank not in RERANKS:
+            raise ValueError(f"rerank must be one of {', '.join(map(repr, RERANKS))}, got {rerank!r}")
+        self.rerank = rerank
         self._reranker: Reranker | None = model if isinstance(model, Reranker) else None
         self._indexes: dict[ItemKind, tuple[int, FirstStageIndex]] = {}
         self._names: dict[ItemKind, tuple[int, dict[str, list[str]]]] = {}
@@ -362,16 +375,24 @@ class Router:
             stage_rank = list(range(1, len(chosen) + 1))
             stage_score = [float(fused[i]) for i in picked]
         texts = [item.text for item in chosen]
-        model = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
-        scores, bi, lexical = model, None, None
         weights = getattr(self.reranker, "blend", {}).get(kind, Blend())
+        if self.rerank == "none":
+            # The blend without the model's share; e5 alone when the model blends nothing in.
+            share = weights.bi_encoder + weights.lexical
+            bi_share = weights.bi_encoder / share if share else 1.0
+            weights = Blend(bi_share, max(0.0, 1.0 - bi_share))  # exact sum 1: the model gets no weight
+            model = np.full(len(texts), np.nan, dtype=np.float32)
+        else:
+            model = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
+        scores, bi, lexical = model, None, None
         if weights != Blend():
             if weights.bi_encoder:
                 adapter = self._query_adapter(kind)
                 bi = bi_encoder_relevance(EMBEDDINGS.similarities(text, texts, adapter), adapter)
             if weights.lexical:
                 lexical = lexical_relevance(text, texts)
-            scores = blended(model, 0.0 if bi is None else bi, 0.0 if lexical is None else lexical, weights)
+            scores = blended(np.nan_to_num(model), 0.0 if bi is None else bi, 0.0 if lexical is None else lexical,
+                             weights)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
         return [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
                            bi_encoder=None if bi is None else float(bi[i]),

@@ -205,7 +205,7 @@ def explain_tools(tools: Sequence[ToolItem], query: str, router: Router, k: int,
         QueryError: ``query`` has nothing to route on.
     """
     per_request = Router(router.reranker, registry=Registry(tools), first_stage=router.first_stage,
-                         threshold=router.threshold, candidates=router.candidates)
+                         threshold=router.threshold, candidates=router.candidates, rerank=router.rerank)
     return per_request.explain(query, "tool", k, always=[*always, *called])
 
 
