@@ -81,7 +81,7 @@ def latency_plot(speed: dict, out: Path) -> None:
     ax.set_ylabel("latency (ms), 2-core CPU")
     ax.set_title("Routing latency by registry size")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="center right")
     fig.tight_layout()
     fig.savefig(out, metadata=PNG_METADATA)
     fig.clf()

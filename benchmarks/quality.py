@@ -23,6 +23,7 @@ import argparse
 import json
 import platform
 import random
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from benchmarks.datasets import BFCL_IRRELEVANT_SPLITS, Query, bfcl, spider_dev, xquad_cross_lingual
 from toolrouter import Router

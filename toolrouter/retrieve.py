@@ -204,6 +204,11 @@ class EmbeddingCache:
         embeddings)."""
         return self.passages(texts) @ self.query(query, adapter)
 
+    def forget_queries(self) -> None:
+        """Drop the recent query vectors, so the next queries are encoded again (timing runs do)."""
+        with self._lock:
+            self._queries.clear()
+
     def cached(self, texts: Sequence[str]) -> int:
         """How many of ``texts`` already have a vector (in memory or on disk)."""
         with self._lock:
