@@ -259,3 +259,35 @@ def test_rerank_none_scores_with_e5_and_bm25_alone(overlap_reranker):
     assert all(math.isnan(s.model_score) for s in scored) and scored[0].score == pytest.approx(scored[0].lexical)
     with pytest.raises(ValueError, match="rerank must be one of 'cross-encoder', 'none'"):
         Router(overlap_reranker, rerank="fast")
+
+
+def service_tools(service: str) -> list[dict]:
+    return [{"name": f"{service}_ListIssues", "description": "List the open issues of a repository",
+             "parameters": {"type": "object"}},
+            {"name": f"{service}_CreateIssue", "description": "Open a new issue in a repository",
+             "parameters": {"type": "object"}}]
+
+
+def test_a_service_named_in_the_request_ranks_its_tools_first(overlap_reranker):
+    grouped = Router(overlap_reranker)
+    grouped.add_tools(service_tools("Github") + service_tools("Gitlab"))
+    plain = Router(overlap_reranker, registry=grouped.registry, groups=False)
+    query = "show me the open issues on GitLab"  # the word-overlap scorer reads "git lab"
+    assert plain.select_tools(query, k=1)[0].name == "Github_ListIssues"  # a tie, kept in registry order
+    ranking = grouped.explain(query, k=1).ranking
+    assert ranking[0].item.name == "Gitlab_ListIssues"
+    assert (ranking[0].group, ranking[0].group_named) == ("Gitlab", True)
+    assert ranking[0].group_score is not None and 0.0 <= ranking[0].group_score <= 1.0
+    assert {s.group for s in ranking} == {"Github", "Gitlab"}
+    assert all(s.group is None for s in plain.explain(query).ranking)
+
+
+def test_groups_given_when_adding_tools_and_their_descriptions_steer_the_ranking(overlap_reranker):
+    router = Router(overlap_reranker)
+    spec = [{"name": "create_item", "description": "Create an item", "parameters": {"type": "object"}},
+            {"name": "delete_item", "description": "Delete an item", "parameters": {"type": "object"}}]
+    router.add_tools(spec, namespace="calendar", group_description="Events, meetings and reminders on a calendar")
+    router.add_tools(spec, namespace="shop", group_description="An online store: products, carts, orders")
+    ranking = router.explain("put a meeting with the dentist in my diary", k=1).ranking
+    assert ranking[0].item.name == "calendar__create_item" and not ranking[0].group_named
+    assert ranking[0].group_score > next(s.group_score for s in ranking if s.group == "shop")

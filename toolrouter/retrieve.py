@@ -53,6 +53,8 @@ _STEMMERS = threading.local()
 # :func:`lexical_relevance`). Routed held-out MRR was flat from 0 to 0.1; 0.1 keeps a lone shared
 # word a partial match.
 MIN_LEXICAL_MATCH = 0.1
+# Tools a group needs before it counts as one (see :class:`GroupIndex`).
+MIN_GROUP_SIZE = 2
 # Indexed in place of a text with no words, so every text keeps its row.
 EMPTY_TEXT_TERM = "\u2205"
 
@@ -356,3 +358,57 @@ class FirstStageIndex:
     def candidates(self, query: str, count: int) -> np.ndarray:
         """The ``count`` best item indices by :meth:`fused` score."""
         return np.argsort(-self.fused(query), kind="stable")[: min(count, self.size)]
+
+
+class GroupIndex:
+    """The groups of a list of tools (services, servers, toolkits) and their e5 vectors.
+
+    A group is represented by the normalized mean of its tools' e5 vectors, averaged with the
+    embedding of its description when it has one: a request close to what a service's tools do
+    as a whole is close to the service, even when one tool of another service shares more words
+    with it. Only groups of at least :data:`MIN_GROUP_SIZE` tools count.
+
+    Args:
+        groups: Each item's group name (None for none), in item order.
+        vectors: The items' e5 passage vectors, in item order.
+        descriptions: Group name → description, for the groups that have one. Defaults to none.
+    """
+
+    def __init__(self, groups: Sequence[str | None], vectors: np.ndarray,
+                 descriptions: dict[str, str] | None = None) -> None:
+        from toolrouter.registry.groups import group_key, group_words
+
+        members: dict[str, list[int]] = {}
+        for index, name in enumerate(groups):
+            if name:
+                members.setdefault(name, []).append(index)
+        self.names = [name for name, indices in members.items() if len(indices) >= MIN_GROUP_SIZE]
+        self.keys = [group_key(name) for name in self.names]
+        self.item_group = np.full(len(groups), -1, dtype=np.int64)
+        centroids = np.zeros((len(self.names), vectors.shape[1] if len(vectors) else EMBEDDING_DIM), np.float32)
+        described = {n: d for n, d in (descriptions or {}).items() if n in members and d.strip()}
+        description_vectors = dict(zip(described, EMBEDDINGS.passages(
+            [f"{group_words(n)}: {d}" for n, d in described.items()])))
+        for position, name in enumerate(self.names):
+            self.item_group[members[name]] = position
+            centroid = vectors[members[name]].mean(axis=0)
+            centroid /= np.linalg.norm(centroid) or 1.0
+            if name in description_vectors:
+                centroid = centroid + description_vectors[name]
+                centroid /= np.linalg.norm(centroid) or 1.0
+            centroids[position] = centroid
+        self.centroids = centroids
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def cosines(self, query_vector: np.ndarray) -> np.ndarray:
+        """Each group's cosine similarity to the query vector."""
+        return self.centroids @ query_vector
+
+    def named(self, query: str) -> np.ndarray:
+        """A boolean per group: does the request name it (``on Slack``, ``google calendar``)?"""
+        from toolrouter.registry.groups import named_groups
+
+        found = named_groups(query, self.keys)
+        return np.array([key in found for key in self.keys], dtype=bool)

@@ -23,7 +23,14 @@ from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
 from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
 from toolrouter.rerank import Blend, Reranker, load_reranker
-from toolrouter.retrieve import EMBEDDINGS, FirstStage, FirstStageIndex, QueryAdapter, lexical_relevance
+from toolrouter.retrieve import (
+    EMBEDDINGS,
+    FirstStage,
+    FirstStageIndex,
+    GroupIndex,
+    QueryAdapter,
+    lexical_relevance,
+)
 
 # Registries with at most this many items of a kind are cross-encoded whole (no first stage).
 FULL_RERANK_LIMIT = 40
@@ -35,6 +42,13 @@ MAX_QUERY_CHARS = 4000
 
 # multilingual-e5 cosines rarely fall below this for any text pair; it maps to relevance 0.
 E5_COSINE_FLOOR = 0.7
+# Where tools come in groups (services, servers; see toolrouter.registry.groups), a tool's score mixes
+# in its group's e5 relevance by this weight, and a group the request names adds NAMED_GROUP_BONUS
+# to its tools and sends its NAMED_GROUP_CANDIDATES best first-stage tools to scoring. Chosen on the
+# dev services of the real-catalog benchmark (benchmarks/catalog.py).
+GROUP_WEIGHT = 0.3
+NAMED_GROUP_BONUS = 0.1
+NAMED_GROUP_CANDIDATES = 10
 
 Reason = Literal["ranked", "always", "called", "named", "bridge"]
 # What scores the first stage's candidates: the reranker (blended with e5 and BM25 by its per-kind
@@ -61,6 +75,9 @@ class ScoredItem:
         first_stage_rank: 1-based rank in the first stage (reciprocal-rank fusion of BM25 and e5),
             or None when the whole pool was reranked without one.
         first_stage_score: The first stage's fused score, or None likewise.
+        group: The tool's group (service, server) when the registry's tools come in groups, else None.
+        group_score: The group's e5 relevance to the request (0…1) mixed into ``score``, or None.
+        group_named: Whether the request names the group (which adds to ``score``).
     """
 
     item: Item
@@ -71,6 +88,9 @@ class ScoredItem:
     lexical: float | None = None
     first_stage_rank: int | None = None
     first_stage_score: float | None = None
+    group: str | None = None
+    group_score: float | None = None
+    group_named: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +240,9 @@ class Router:
             ``"none"`` scores them with the e5 and BM25 relevances alone, in the model's blend
             proportions, skipping the cross-encoder pass that dominates latency. Defaults to
             "cross-encoder".
+        groups: Where tools come in groups (services, MCP servers, name prefixes; see
+            :meth:`Registry.group_of <toolrouter.registry.Registry.group_of>`), mix each group's
+            relevance into its tools' scores and favour groups the request names. Defaults to True.
         **model_options: Passed to :func:`toolrouter.load_reranker` (``max_length``, ``device`` ...).
 
     Example::
@@ -238,6 +261,7 @@ class Router:
         threshold: float | Literal["auto"] | None = None,
         candidates: int | None = None,
         rerank: Rerank = "cross-encoder",
+        groups: bool = True,
         **model_options: Any,
     ) -> None:
         self.model = os.fspath(model) if isinstance(model, os.PathLike) else model
@@ -249,8 +273,10 @@ class Router:
         if rerank not in RERANKS:
             raise ValueError(f"rerank must be one of {', '.join(map(repr, RERANKS))}, got {rerank!r}")
         self.rerank = rerank
+        self.groups = groups
         self._reranker: Reranker | None = model if isinstance(model, Reranker) else None
         self._indexes: dict[ItemKind, tuple[int, FirstStageIndex]] = {}
+        self._groups: tuple[int, GroupIndex | None] | None = None
         self._names: dict[ItemKind, tuple[int, dict[str, list[str]]]] = {}
         self._lock = threading.Lock()
 
@@ -340,6 +366,23 @@ class Router:
                 self._indexes[kind] = cached
             return cached[1]
 
+    def _group_index(self, pool: Sequence[Item], cache: bool) -> GroupIndex | None:
+        """The groups of tools ``pool`` (the registry's tools when ``cache``), or None when there are
+        fewer than two groups to tell apart."""
+        with self._lock:
+            if cache and self._groups is not None and self._groups[0] == self.registry.version:
+                return self._groups[1]
+        names = [self.registry.group_of(item) for item in pool]
+        index = None
+        if len({n for n in names if n}) >= 2:
+            descriptions = {name: group.description for name, group in self.registry.groups.items()}
+            index = GroupIndex(names, EMBEDDINGS.passages([item.text for item in pool]), descriptions)
+            index = index if len(index) >= 2 else None
+        if cache:
+            with self._lock:
+                self._groups = (self.registry.version, index)
+        return index
+
     def _names_index(self, kind: ItemKind) -> dict[str, list[str]]:
         with self._lock:
             cached = self._names.get(kind)
@@ -363,17 +406,24 @@ class Router:
         pool = list(items) if items is not None else [i for i in self.registry.values() if i.kind == kind]
         if not pool:
             return []
+        groups = self._group_index(pool, cache=items is None) if kind == "tool" and self.groups else None
+        named = groups.named(text) if groups is not None else None
         count = self.candidate_count(len(pool), k if k is not None else len(pool))
-        chosen = pool
-        stage_rank: list[int | None] = [None] * len(pool)
-        stage_score: list[float | None] = [None] * len(pool)
+        picked = np.arange(len(pool))
+        stage_rank: dict[int, int] = {}
+        fused = None
         if count < len(pool):
             index = self._index(kind, pool) if items is None else self._first_stage_index(kind, pool)
             fused = index.fused(text)
-            picked = np.argsort(-fused, kind="stable")[:count]
-            chosen = [pool[i] for i in picked]
-            stage_rank = list(range(1, len(chosen) + 1))
-            stage_score = [float(fused[i]) for i in picked]
+            order = np.argsort(-fused, kind="stable")
+            stage_rank = {int(i): rank for rank, i in enumerate(order, start=1)}
+            picked = order[:count]
+            if named is not None and named.any():
+                # A service the request names gets its best tools scored even past the cut-off.
+                in_named = named[groups.item_group[order]] & (groups.item_group[order] >= 0)
+                extra = [i for i in order[in_named][:NAMED_GROUP_CANDIDATES] if i not in set(picked)]
+                picked = np.concatenate([picked, np.asarray(extra, dtype=picked.dtype)])
+        chosen = [pool[i] for i in picked]
         texts = [item.text for item in chosen]
         weights = getattr(self.reranker, "blend", {}).get(kind, Blend())
         if self.rerank == "none":
@@ -393,11 +443,24 @@ class Router:
                 lexical = lexical_relevance(text, texts)
             scores = blended(np.nan_to_num(model), 0.0 if bi is None else bi, 0.0 if lexical is None else lexical,
                              weights)
+        group_of = np.full(len(chosen), -1)
+        group_relevance = np.zeros(0, np.float32)
+        if groups is not None and named is not None:
+            group_of = groups.item_group[picked]
+            group_relevance = bi_encoder_relevance(groups.cosines(EMBEDDINGS.query(text)))
+            grouped = group_of >= 0
+            mixed = np.where(grouped, group_relevance[group_of], scores)  # ungrouped tools: their own score
+            scores = ((1.0 - GROUP_WEIGHT) * scores + GROUP_WEIGHT * mixed
+                      + NAMED_GROUP_BONUS * (grouped & named[group_of])).astype(np.float32)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
         return [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
                            bi_encoder=None if bi is None else float(bi[i]),
                            lexical=None if lexical is None else float(lexical[i]),
-                           first_stage_rank=stage_rank[i], first_stage_score=stage_score[i])
+                           first_stage_rank=stage_rank.get(int(picked[i])),
+                           first_stage_score=None if fused is None else float(fused[picked[i]]),
+                           group=groups.names[group_of[i]] if group_of[i] >= 0 else None,
+                           group_score=float(group_relevance[group_of[i]]) if group_of[i] >= 0 else None,
+                           group_named=bool(group_of[i] >= 0 and named[group_of[i]]))
                 for rank, i in enumerate(order, start=1)]
 
     def _threshold(self, threshold: float | Literal["auto"] | None) -> float | None:

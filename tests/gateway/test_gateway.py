@@ -140,6 +140,11 @@ async def test_registry_file_holds_the_discovered_tools(overlap, registry_file):
     assert list(Registry.load(registry_file)) == [
         "mail__send_email", "mail__search", "mail__delete_mailbox", "calendar__create_event", "calendar__search",
         "crash__crash_now", "docs__search_docs"]
+    saved = Registry.load(registry_file)
+    # Each server is its tools' group, described by its instructions where it gives them.
+    assert saved.group_of(saved["calendar__search"]) == "calendar"
+    assert saved.groups["calendar"].description == "Events and meetings on the team calendar."
+    assert set(saved.groups) == {"mail", "calendar", "crash", "docs"}
 
 
 async def test_cli_serves_and_knows_unreachable_servers_from_the_registry(cli):

@@ -181,7 +181,8 @@ class Gateway:
             for tool in upstream.tools:
                 try:
                     registry.add_tools(tool.model_dump(by_alias=True, mode="json", exclude_none=True),
-                                       namespace=server.name, replace=True)
+                                       namespace=server.name, group_description=upstream.description or None,
+                                       replace=True)
                 except ToolrouterError as exc:
                     logger.warning("MCP server %r: tool %r left out: %s", server.name, tool.name, exc)
 

@@ -26,15 +26,19 @@ MAX_TOOL_PAGES = 100
 # HTTP upstreams: seconds to connect and write; reads may wait this long (a server can stream slowly).
 HTTP_TIMEOUT = 30.0
 HTTP_READ_TIMEOUT = 300.0
+# Characters of a server's instructions kept as the description of its tools' group.
+MAX_DESCRIPTION_CHARS = 500
 
 
 @dataclass(frozen=True)
 class Upstream:
-    """A connected upstream server: its config, its live session and the tools it listed."""
+    """A connected upstream server: its config, its live session, the tools it listed and what it
+    says it is for (its ``instructions``, else its title; may be empty)."""
 
     config: ServerConfig
     session: ClientSession
     tools: tuple[types.Tool, ...]
+    description: str = ""
 
     @property
     def name(self) -> str:
@@ -67,9 +71,10 @@ async def connect(config: ServerConfig, timeout: float, client_info: types.Imple
             read, write = await stack.enter_async_context(stdio_client(params, errlog=_errlog()))
         session = await stack.enter_async_context(ClientSession(read, write, client_info=client_info))
         with anyio.fail_after(timeout):
-            await session.initialize()
+            initialized = await session.initialize()
             tools = await list_tools(session)
-        yield Upstream(config, session, tools)
+        about = initialized.instructions or initialized.server_info.title or ""
+        yield Upstream(config, session, tools, " ".join(about.split())[:MAX_DESCRIPTION_CHARS])
 
 
 async def list_tools(session: ClientSession) -> tuple[types.Tool, ...]:

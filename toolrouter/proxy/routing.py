@@ -183,29 +183,36 @@ def fail_open(body: Mapping[str, Any], tools_in: int, route: Callable[[], Routed
 
 
 def select_tool_names(tools: Sequence[ToolItem], query: str, router: Router, k: int, *,
-                      always: Iterable[str] = (), called: Iterable[str] = ()) -> list[str]:
+                      always: Iterable[str] = (), called: Iterable[str] = (),
+                      group_descriptions: Mapping[str, str] | None = None) -> list[str]:
     """The names of the tools to keep among one request's ``tools``, in selection order.
 
     ``always`` (forced by the request) and ``called`` (already used in the conversation) come first,
     when present among ``tools``; then up to ``k`` tools ranked for ``query``. Scoring uses the shared
-    ``router``'s reranker and settings on a registry of just these tools, so every API routes alike.
+    ``router``'s reranker and settings on a registry of just these tools, so every API routes alike;
+    ``group_descriptions`` describes their groups (Responses namespaces, say) by name.
 
     Raises:
         QueryError: ``query`` has nothing to route on.
     """
-    return [selection.name for selection in explain_tools(tools, query, router, k, always=always,
-                                                           called=called).selections]
+    return [selection.name for selection in explain_tools(tools, query, router, k, always=always, called=called,
+                                                           group_descriptions=group_descriptions).selections]
 
 
 def explain_tools(tools: Sequence[ToolItem], query: str, router: Router, k: int, *,
-                  always: Iterable[str] = (), called: Iterable[str] = ()) -> Explanation:
+                  always: Iterable[str] = (), called: Iterable[str] = (),
+                  group_descriptions: Mapping[str, str] | None = None) -> Explanation:
     """:func:`select_tool_names`' selection with the ranking it was taken from (:meth:`Router.explain`).
 
     Raises:
         QueryError: ``query`` has nothing to route on.
     """
-    per_request = Router(router.reranker, registry=Registry(tools), first_stage=router.first_stage,
-                         threshold=router.threshold, candidates=router.candidates, rerank=router.rerank)
+    registry = Registry(tools)
+    for group, description in (group_descriptions or {}).items():
+        registry.describe_group(group, description)
+    per_request = Router(router.reranker, registry=registry, first_stage=router.first_stage,
+                         threshold=router.threshold, candidates=router.candidates, rerank=router.rerank,
+                         groups=router.groups)
     return per_request.explain(query, "tool", k, always=[*always, *called])
 
 

@@ -85,8 +85,8 @@ def searchable_tools(tools: Iterable[Any]) -> list[Searchable]:
             for member_index, member in enumerate(spec["tools"]):
                 item = load_request_tool(member, f"tools[{index}].tools[{member_index}]")
                 if isinstance(item, ToolItem):
-                    found.append(Searchable(replace(item, name=f"{spec.get('name')}{NAMESPACE_SEPARATOR}{item.name}"),
-                                            _loaded(member), spec))
+                    found.append(Searchable(replace(item, name=f"{spec.get('name')}{NAMESPACE_SEPARATOR}{item.name}",
+                                                    group=str(spec.get("name"))), _loaded(member), spec))
             continue
         item = load_request_tool(spec, f"tools[{index}]")
         if isinstance(item, ToolItem):
@@ -124,7 +124,10 @@ def search_definitions(query: str, tools: Iterable[Any], router: Router, k: int 
     check_k(k)
     candidates = [entry for entry in searchable_tools(tools) if entry.item.name not in exclude]
     by_name = {entry.item.name: entry for entry in candidates}
-    names = select_tool_names([entry.item for entry in candidates], query, router, k)
+    # A namespace is the group of its members, described as the request describes it.
+    groups = {str(e.namespace.get("name")): str(e.namespace.get("description") or "")
+              for e in candidates if e.namespace is not None}
+    names = select_tool_names([entry.item for entry in candidates], query, router, k, group_descriptions=groups)
     definitions: list[dict[str, Any]] = []
     namespaces: dict[str, dict[str, Any]] = {}
     for name in names:

@@ -15,6 +15,7 @@ from toolrouter.errors import DuplicateNameError, RegistryFileError
 from toolrouter.registry.canonical import count_tokens
 from toolrouter.registry.database import reflect_database
 from toolrouter.registry.ddl import parse_ddl
+from toolrouter.registry.groups import Group, group_from_name
 from toolrouter.registry.items import Column, ForeignKey, HostedTool, Item, TableItem, ToolItem
 from toolrouter.registry.mongo import load_collections
 from toolrouter.registry.tools import load_tools
@@ -22,6 +23,7 @@ from toolrouter.registry.tools import load_tools
 __all__ = [
     "Column",
     "ForeignKey",
+    "Group",
     "HostedTool",
     "Item",
     "Registry",
@@ -41,12 +43,14 @@ class Registry(Mapping[str, Item]):
     """Named tools and tables, in insertion order.
 
     ``registry[name]`` is the item; :attr:`hosted` holds non-function tools (``web_search`` ...)
-    that are kept for pass-through but never scored.
+    that are kept for pass-through but never scored; :attr:`groups` describes the groups tools
+    were added with (see :meth:`group_of`).
     """
 
     def __init__(self, items: Iterable[Item] = ()) -> None:
         self._items: dict[str, Item] = {}
         self.hosted: list[HostedTool] = []
+        self.groups: dict[str, Group] = {}
         self.version = 0  # bumped on every change; routers key their caches on it
         self.add(items)
 
@@ -96,22 +100,56 @@ class Registry(Mapping[str, Item]):
             self.version += 1
         return items
 
-    def add_tools(self, specs: Any, *, namespace: str | None = None, replace: bool = False) -> list[ToolItem]:
+    def add_tools(self, specs: Any, *, namespace: str | None = None, group: str | None = None,
+                  group_description: str | None = None, replace: bool = False) -> list[ToolItem]:
         """Add function tools from any supported spec format; non-function tools go to :attr:`hosted`.
 
         Args:
             specs: A spec, a list of specs, an MCP ``tools/list`` result, a JSON string or callables.
             namespace: Prefix for these tools' names (``namespace__name``), e.g. the MCP server name,
-                so two servers may both offer ``search``. Defaults to None.
+                so two servers may both offer ``search``; also their group unless ``group`` is
+                given. Defaults to None.
+            group: The service, server or toolkit these tools belong to (``"slack"``); see
+                :meth:`group_of`. Defaults to ``namespace``.
+            group_description: What the group's service does, in a sentence or two; kept in
+                :attr:`groups` (a later non-empty description replaces it). Defaults to None.
             replace: Overwrite tools whose names are taken instead of raising. Defaults to False.
+
+        Raises:
+            ValueError: ``group_description`` without a group, or an empty group name.
         """
+        group = group if group is not None else namespace
+        if group is not None and not str(group).strip():
+            raise ValueError("group must be a non-empty name")
+        if group_description and group is None:
+            raise ValueError("group_description needs a group (group=... or namespace=...)")
         loaded = load_tools(specs)
         tools = [item for item in loaded if isinstance(item, ToolItem)]
         if namespace:
             tools = [replace_fields(t, name=f"{namespace}{NAMESPACE_SEPARATOR}{t.name}") for t in tools]
+        if group is not None:
+            tools = [replace_fields(t, group=str(group).strip()) for t in tools]
         added = self.add(tools, replace=replace)
+        if group is not None:
+            self.describe_group(str(group).strip(), group_description)
         self.hosted.extend(item for item in loaded if isinstance(item, HostedTool))
         return added  # type: ignore[return-value]
+
+    def describe_group(self, name: str, description: str | None = None) -> Group:
+        """Record group ``name`` in :attr:`groups`, with ``description`` when one is given (a
+        non-empty description replaces the old one)."""
+        known = self.groups.get(name)
+        if known is None or (description and description != known.description):
+            known = self.groups[name] = Group(name, description or (known.description if known else ""))
+            self.version += 1
+        return known
+
+    def group_of(self, item: Item) -> str | None:
+        """The group of a tool: the one it was added with, else the one its name states
+        (:func:`~toolrouter.registry.groups.group_from_name`); None for tables and ungrouped tools."""
+        if not isinstance(item, ToolItem):
+            return None
+        return item.group if item.group is not None else group_from_name(item.name)
 
     def add_tables(self, ddl: str, dialect: str | None = None, *, schema: str | None = None,
                    replace: bool = False) -> list[TableItem]:
@@ -142,7 +180,7 @@ class Registry(Mapping[str, Item]):
         """
         from toolrouter.registry import store
 
-        store.save(path, list(self._items.values()), self.hosted)
+        store.save(path, list(self._items.values()), self.hosted, list(self.groups.values()))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Registry:
@@ -154,10 +192,11 @@ class Registry(Mapping[str, Item]):
         """
         from toolrouter.registry import store
 
-        items, hosted = store.load(path)
+        items, hosted, groups = store.load(path)
         try:
             registry = cls(items)
         except DuplicateNameError as exc:
             raise RegistryFileError(os.fspath(path), str(exc)) from None
         registry.hosted = hosted
+        registry.groups = {group.name: group for group in groups}
         return registry

@@ -24,6 +24,8 @@ class ToolItem:
         format: The spec format it was read from (``openai``, ``mcp``, ``anthropic``, ...).
         spec: The original spec, as given (a callable for Python functions).
         extra: Other informative fields of the spec (MCP ``title``, an endpoint URL, an example).
+        group: The service, server or toolkit it belongs to, as given when it was added (see
+            :mod:`toolrouter.registry.groups`); None when it was given none.
     """
 
     name: str
@@ -32,6 +34,7 @@ class ToolItem:
     format: str = "dict"
     spec: Any = None
     extra: dict[str, str] = field(default_factory=dict)
+    group: str | None = None
     kind: ItemKind = field(default="tool", init=False)
 
     @cached_property

@@ -19,12 +19,14 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolrouter.errors import RegistryFileError
+from toolrouter.registry.groups import Group
 from toolrouter.registry.items import Column, ForeignKey, HostedTool, Item, TableItem, ToolItem
 
 FILE_FORMAT = "toolrouter-registry"
@@ -46,6 +48,12 @@ class ToolRecord(_Strict):
     format: str = "dict"
     extra: dict[str, str] = Field(default_factory=dict)
     spec: Any = Field(default=None, description="The original spec when it is JSON; null for callables.")
+    group: str | None = Field(default=None, description="The group it was added with (a service or server).")
+
+
+class GroupRecord(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
 
 
 class HostedRecord(_Strict):
@@ -88,6 +96,7 @@ class RegistryFile(_Strict):
     tools: list[ToolRecord] = Field(default_factory=list)
     hosted: list[HostedRecord] = Field(default_factory=list)
     tables: list[TableRecord] = Field(default_factory=list)
+    groups: list[GroupRecord] = Field(default_factory=list)
 
 
 def _json_or_none(value: Any) -> Any:
@@ -98,12 +107,13 @@ def _json_or_none(value: Any) -> Any:
     return value
 
 
-def to_file(items: list[Item], hosted: list[HostedTool]) -> RegistryFile:
+def to_file(items: list[Item], hosted: list[HostedTool], groups: Sequence[Group] = ()) -> RegistryFile:
     tools, tables = [], []
     for item in items:
         if isinstance(item, ToolItem):
             tools.append(ToolRecord(name=item.name, description=item.description, parameters=item.parameters,
-                                    format=item.format, extra=item.extra, spec=_json_or_none(item.spec)))
+                                    format=item.format, extra=item.extra, spec=_json_or_none(item.spec),
+                                    group=item.group))
         else:
             tables.append(TableRecord(
                 name=item.name,
@@ -115,13 +125,14 @@ def to_file(items: list[Item], hosted: list[HostedTool]) -> RegistryFile:
                 comment=item.comment, schema=item.schema, format=item.format, spec=_json_or_none(item.spec),
             ))
     return RegistryFile(format=FILE_FORMAT, version=FILE_VERSION, tools=tools,
-                        hosted=[HostedRecord(type=h.type, spec=h.spec) for h in hosted], tables=tables)
+                        hosted=[HostedRecord(type=h.type, spec=h.spec) for h in hosted], tables=tables,
+                        groups=[GroupRecord(name=g.name, description=g.description) for g in groups])
 
 
-def from_file(document: RegistryFile) -> tuple[list[Item], list[HostedTool]]:
+def from_file(document: RegistryFile) -> tuple[list[Item], list[HostedTool], list[Group]]:
     items: list[Item] = [
         ToolItem(name=t.name, description=t.description, parameters=t.parameters, format=t.format,
-                 spec=t.spec, extra=t.extra)
+                 spec=t.spec, extra=t.extra, group=t.group)
         for t in document.tools
     ]
     items += [
@@ -135,7 +146,8 @@ def from_file(document: RegistryFile) -> tuple[list[Item], list[HostedTool]]:
         )
         for t in document.tables
     ]
-    return items, [HostedTool(type=h.type, spec=h.spec) for h in document.hosted]
+    return (items, [HostedTool(type=h.type, spec=h.spec) for h in document.hosted],
+            [Group(g.name, g.description) for g in document.groups])
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
@@ -192,20 +204,21 @@ def _remove_stale_temps(target: Path) -> None:
                 temp.unlink()
 
 
-def save(path: str | os.PathLike[str], items: list[Item], hosted: list[HostedTool]) -> None:
+def save(path: str | os.PathLike[str], items: list[Item], hosted: list[HostedTool],
+         groups: Sequence[Group] = ()) -> None:
     """Write a registry file atomically (see :func:`write_atomic`).
 
     Raises:
         RegistryFileError: The file cannot be written (names it and the reason).
     """
-    document = to_file(items, hosted)
+    document = to_file(items, hosted, groups)
     try:
         write_atomic(path, document.model_dump_json(by_alias=True, indent=1).encode("utf-8"))
     except OSError as exc:
         raise RegistryFileError(str(path), f"cannot write it: {exc.strerror or exc}") from exc
 
 
-def load(path: str | os.PathLike[str]) -> tuple[list[Item], list[HostedTool]]:
+def load(path: str | os.PathLike[str]) -> tuple[list[Item], list[HostedTool], list[Group]]:
     """Read a registry file.
 
     Raises:

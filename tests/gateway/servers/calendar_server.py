@@ -2,7 +2,7 @@
 
 from mcp.server.mcpserver import MCPServer
 
-server = MCPServer("calendar")
+server = MCPServer("calendar", instructions="Events and meetings on the team calendar.")
 
 
 @server.tool()
