@@ -138,7 +138,7 @@ def tune(tools: list[dict[str, Any]], services: dict[str, str], requests: list[d
     dev = [r for r in requests if r["split"] == "dev"]
     queries = [r["query"] for r in dev]
     router = build_router(tools, services, grouped=True, rerank="none")
-    for weight in (0.0, 0.15, 0.3, 0.45, 0.6):
+    for weight in (0.0, 0.5, 1.0, 2.0, 4.0):
         for bonus in (0.0, 0.05, 0.1, 0.2):
             router_module.GROUP_WEIGHT, router_module.NAMED_GROUP_BONUS = weight, bonus
             rankings, _ = router_rankings(router, queries)

@@ -157,3 +157,16 @@ def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_dir() == tmp_path / "toolrouter"
     assert EmbeddingCache(None).directory is None
+
+
+def test_item_vectors_average_the_text_and_summary_views():
+    from toolrouter.retrieve import item_vectors
+
+    texts = ["tool: Gmail_GmailUsersMessagesSend\ndescription: Sends the message.", "tool: Slack_ChatPostMessage"]
+    summaries = ["Gmail: send users messages. Sends the message.", "Slack: post chat message."]
+    both = item_vectors(texts, summaries)
+    assert np.allclose(both, (EMBEDDINGS.passages(texts) + EMBEDDINGS.passages(summaries)) / 2)
+    assert np.allclose(item_vectors(texts), EMBEDDINGS.passages(texts))
+    assert np.allclose(item_vectors(texts, texts), EMBEDDINGS.passages(texts))  # a repeated view changes nothing
+    with pytest.raises(ValueError, match="1 summaries for 2 texts"):
+        item_vectors(texts, summaries[:1])

@@ -306,6 +306,20 @@ def lexical_relevance(query: str, texts: Sequence[str]) -> np.ndarray:
     return (scores / max(float(scores.max()), MIN_LEXICAL_MATCH * ceiling)).astype(np.float32)
 
 
+def item_vectors(texts: Sequence[str], summaries: Sequence[str] | None = None,
+                 progress: Progress | None = None) -> np.ndarray:
+    """Each item's e5 vector: its text's passage vector, averaged with its summary's when items have
+    one (tools: :attr:`~toolrouter.registry.ToolItem.summary`), so a query's dot product with it is
+    the mean of its cosines to both. A request matches a short statement of what a tool does
+    better than a long text of parameters; the long text keeps what only parameters say."""
+    if summaries is None:
+        return EMBEDDINGS.passages(texts, progress)
+    if len(summaries) != len(texts):
+        raise ValueError(f"{len(summaries)} summaries for {len(texts)} texts")
+    vectors = EMBEDDINGS.passages([*texts, *summaries], progress)
+    return (vectors[: len(texts)] + vectors[len(texts):]) / 2
+
+
 class FirstStageIndex:
     """BM25 and/or e5 over a fixed list of texts; :meth:`candidates` returns fused top indices.
 
@@ -314,10 +328,12 @@ class FirstStageIndex:
         method: ``"hybrid"`` (BM25 + e5, RRF-fused), ``"bm25"`` or ``"e5"``. Defaults to "hybrid".
         query_adapter: The reranker's e5 query adapter, so the first stage retrieves with the
             query vector the reranker's blend scores with. Defaults to None.
+        summaries: One-line summaries, in item order, whose e5 vectors are averaged with the texts'
+            (see :func:`item_vectors`); BM25 indexes the texts alone. Defaults to None.
     """
 
     def __init__(self, texts: Sequence[str], method: FirstStage = "hybrid",
-                 query_adapter: QueryAdapter | None = None) -> None:
+                 query_adapter: QueryAdapter | None = None, summaries: Sequence[str] | None = None) -> None:
         if method not in ("hybrid", "bm25", "e5"):
             raise ValueError(f"first stage must be one of 'hybrid', 'bm25', 'e5', got {method!r}")
         self.method = method
@@ -328,7 +344,7 @@ class FirstStageIndex:
         if method in ("hybrid", "bm25"):
             self._bm25 = bm25_index(texts)
         if method in ("hybrid", "e5"):
-            self._vectors = EMBEDDINGS.passages(texts)
+            self._vectors = item_vectors(texts, summaries)
 
     def rankings(self, query: str) -> list[np.ndarray]:
         """Each retriever's ranking of item indices, best first.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from toolrouter.registry import load_tools
 from toolrouter.registry.canonical import DEFAULT_MAX_TOKENS, count_tokens, render_table, render_tool
 from toolrouter.registry.items import Column, ForeignKey, TableItem
@@ -45,3 +47,21 @@ def test_wide_tables_keep_key_columns():
 def test_count_tokens_counts_cjk_characters():
     assert count_tokens("get_weather(city)") == 6
     assert count_tokens("東京の天気") == 5
+
+
+@pytest.mark.parametrize(("name", "group", "description", "summary"), [
+    ("Gmail_GmailUsersMessagesSend", None, "Sends the specified message to the recipients. Also drafts.",
+     "Gmail: send users messages. Sends the specified message to the recipients."),
+    ("GoogleCalendar_CalendarEventsInsert", None, "Creates an event.",
+     "Google Calendar: insert events. Creates an event."),
+    ("mcp__github__create_issue", None, "", "github: create issue"),
+    ("Hubspot_PostMarketingV3MarketingEventsEventsCreate", None, "Create a marketing event",
+     "Hubspot: create marketing events. Create a marketing event"),
+    ("send_message", "slack", "Post a message to a channel", "slack: send message. Post a message to a channel"),
+    ("calculate_triangle_area", None, "Calculate the area of a triangle given its base and height.",
+     "calculate triangle area. Calculate the area of a triangle given its base and height."),
+])
+def test_tool_summary_says_what_the_tool_does_action_first(name, group, description, summary):
+    from toolrouter.registry.items import ToolItem
+
+    assert ToolItem(name, description, group=group).summary == summary

@@ -14,8 +14,10 @@ LIST = {"name": "list_channels", "description": "List chat channels", "parameter
 @pytest.mark.parametrize(("name", "group"), [
     ("mcp__github__create_issue", "github"),
     ("github__create_issue", "github"),
-    ("slack.post_message", "slack"),
-    ("jira:create_issue", "jira"),
+    ("Slack.SendMessage", "Slack"),
+    ("Jira:create_issue", "Jira"),
+    ("math.factorial", None),          # a module, not a service
+    ("jira:create_issue", None),
     ("Slack_SendMessage", "Slack"),
     ("GOOGLECALENDAR_CREATE_EVENT", "GOOGLECALENDAR"),
     ("GoogleCalendar_CalendarEventsInsert", "GoogleCalendar"),

@@ -14,6 +14,12 @@ Tables (one line, key columns and comments kept)::
     CREATE TABLE transactions (transaction_id INT PRIMARY KEY, customer_id INT, amount DECIMAL(10,2)
     COMMENT 'in USD', FOREIGN KEY (customer_id) REFERENCES customer_personal_info(customer_id))
 
+Tools also get a one-line **summary** (:func:`render_tool_summary`): what the tool does in words, for
+the e5 first stage, which matches a request better against a short statement of the action than
+against a long text full of parameter names::
+
+    Gmail: send users messages. Sends the specified message to the recipients in the To, Cc, and Bcc headers.
+
 Budget: a text is kept within ``max_tokens`` approximate tokens (``DEFAULT_MAX_TOKENS``). When a
 text is too long it is trimmed in this fixed order, stopping as soon as it fits: enums are cut to
 ``MAX_ENUM_VALUES`` values, each parameter/column comment to ``MAX_FIELD_TOKENS`` tokens, the
@@ -149,6 +155,49 @@ def _fit(render: Callable[[dict[str, Any]], str], steps: list[dict[str, Any]], m
         text = render(options)
     # The last resort cuts the text itself; its ellipsis counts as one token of the budget.
     return valid_text(text if count_tokens(text) <= max_tokens else clip_tokens(text, max_tokens - 1))
+
+
+# Words of the description's first sentence kept in a tool's summary.
+SUMMARY_WORDS = 40
+_NAME_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_VERSION = re.compile(r"v?\d+")
+_API_VERSION = re.compile(r"(?<![A-Za-z])[Vv]\d+|(?<=[a-z])V\d+")
+HTTP_METHODS = frozenset(("get", "post", "put", "patch", "delete"))
+_SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)")
+
+
+def name_words(name: str, group: str | None = None) -> str:
+    """A tool name as words, action first, without its group's words or version numbers:
+    ``Gmail_GmailUsersMessagesSend`` (group ``Gmail``) → ``send users messages``,
+    ``mcp__github__create_issue`` → ``create issue``."""
+    from toolrouter.registry.groups import ACTION_WORDS
+
+    skip = {w.lower() for w in _NAME_WORD.findall(group or "")}
+    words = [w.lower() for w in _NAME_WORD.findall(_API_VERSION.sub(" ", name))]
+    words = list(dict.fromkeys(w for w in words if w not in skip and w != "mcp" and not _VERSION.fullmatch(w)))
+    actions = [w for w in words if w in ACTION_WORDS]
+    if actions:
+        # REST-generated names often end with the action (``MessagesSend``); others start with it.
+        action = words[-1] if words[-1] in ACTION_WORDS else actions[0]
+        if words[0] in HTTP_METHODS and words[0] != action:
+            words.pop(0)  # ``PostMarketingEventsCreate``: the HTTP method says less than the action
+        words.remove(action)
+        words.insert(0, action)
+    return " ".join(words)
+
+
+def render_tool_summary(tool: ToolItem) -> str:
+    """What a tool does in one line: its group, its name as words (action first) and the first
+    sentence of its description (``SUMMARY_WORDS`` words at most)."""
+    from toolrouter.registry.groups import group_from_name, group_words
+
+    group = tool.group if tool.group is not None else group_from_name(tool.name)
+    description = squash(tool.description)
+    match = _SENTENCE.match(description)
+    sentence = " ".join((match.group(1) if match else description).split()[:SUMMARY_WORDS])
+    head = name_words(tool.name, group) or tool.name
+    text = f"{group_words(group)}: {head}" if group else head
+    return valid_text(f"{text}. {sentence}" if sentence else text)
 
 
 def render_tool(tool: ToolItem, max_tokens: int = DEFAULT_MAX_TOKENS) -> str:

@@ -30,22 +30,23 @@ class Group:
 
 
 # Separators a namespaced name puts between group and tool: the MCP gateway and registry
-# namespaces (``server__tool``), MCP clients (``mcp__server__tool``), dotted and path-like names.
-_NAMESPACED = re.compile(r"^(?:mcp__)?([A-Za-z0-9][\w-]*?)(?:__|[.:/])\w")
-# ``Service_Operation`` (CamelCase) and ``SERVICE_OPERATION`` (upper snake case) toolkit names.
-_PREFIXED = re.compile(r"^([A-Z][A-Za-z0-9]+)_[A-Za-z0-9]")
+# namespaces (``server__tool``) and MCP clients (``mcp__server__tool``).
+_NAMESPACED = re.compile(r"^(?:mcp__)?([A-Za-z0-9][\w-]*?)__\w")
+# Toolkit names: ``Service_Operation``, ``SERVICE_OPERATION``, ``Service.Operation``, ``Service:op``.
+# A lowercase dotted prefix (``math.factorial``) reads as a module or topic, not a service.
+_PREFIXED = re.compile(r"^([A-Z][A-Za-z0-9]+)[_.:/][A-Za-z0-9]")
 # Leading words that are actions, not services (``get_weather``, ``Search_Flights``).
-_ACTION_WORDS = frozenset((
+ACTION_WORDS = frozenset((
     "add", "append", "apply", "approve", "archive", "assign", "attach", "book", "calculate",
     "call", "cancel", "check", "clear", "close", "compute", "convert", "copy", "count",
     "create", "delete", "describe", "disable", "download", "edit", "enable", "estimate",
     "execute", "export", "fetch", "filter", "find", "generate", "get", "import", "insert",
     "invite", "join", "list", "load", "lookup", "make", "merge", "move", "open", "patch",
     "pause", "ping", "post", "predict", "publish", "put", "query", "read", "record", "refresh",
-    "register", "reject", "remove", "rename", "reply", "request", "reset", "resolve", "restart",
+    "register", "reject", "remove", "rename", "replace", "reply", "request", "reset", "resolve", "restart",
     "restore", "resume", "retrieve", "revoke", "run", "save", "schedule", "search", "select",
-    "send", "set", "share", "show", "sort", "start", "stop", "submit", "suggest", "sync",
-    "test", "track", "transfer", "translate", "trigger", "unarchive", "update", "upload",
+    "send", "set", "share", "show", "sort", "start", "stop", "submit", "suggest", "sync", "trash",
+    "test", "track", "transfer", "translate", "trigger", "unarchive", "untrash", "update", "upload", "upsert",
     "validate", "verify", "view", "watch", "write",
 ))
 _KEY = re.compile(r"[^0-9a-z]+")
@@ -60,11 +61,12 @@ MIN_NAME_LENGTH = 3
 
 def group_from_name(name: str) -> str | None:
     """The group a tool's name states, if any: ``mcp__github__create_issue`` → ``github``,
-    ``slack.post_message`` → ``slack``, ``Slack_SendMessage`` / ``SLACK_SEND_MESSAGE`` → ``Slack`` /
-    ``SLACK``. A leading action word (``get_weather``, ``Search_Flights``) is no group."""
+    ``Slack_SendMessage`` / ``SLACK_SEND_MESSAGE`` / ``Slack.SendMessage`` → ``Slack`` / ``SLACK``.
+    A leading action word (``get_weather``, ``Search_Flights``) and a lowercase dotted prefix
+    (``math.factorial``, a module rather than a service) are no group."""
     for pattern in (_NAMESPACED, _PREFIXED):
         match = pattern.match(name)
-        if match and match.group(1).lower() not in _ACTION_WORDS:
+        if match and match.group(1).lower() not in ACTION_WORDS:
             return match.group(1)
     return None
 

@@ -44,6 +44,14 @@ class ToolItem:
 
         return render_tool(self)
 
+    @cached_property
+    def summary(self) -> str:
+        """What the tool does in one line, for the first stage (see
+        :func:`~toolrouter.registry.canonical.render_tool_summary`)."""
+        from toolrouter.registry.canonical import render_tool_summary
+
+        return render_tool_summary(self)
+
 
 @dataclass(frozen=True)
 class Column:
