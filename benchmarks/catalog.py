@@ -183,6 +183,8 @@ def main() -> None:
     for label, grouped, rerank in variants:
         router = plain if label == "router_rerank_none" else build_router(tools, services, grouped=grouped,
                                                                           rerank=rerank)
+        if hasattr(router.reranker, "cache"):
+            router.reranker.cache.clear()  # variants share the process-wide model: no scores carried over
         rankings, seconds = router_rankings(router, queries)
         methods[label] = metrics(rankings, requests)
         methods[label]["p50_ms"] = round(1000 * statistics.median(seconds[1:]), 1)

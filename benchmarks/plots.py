@@ -65,11 +65,12 @@ def latency_plot(speed: dict, out: Path) -> None:
     sizes = sorted(speed["select_tools"], key=lambda s: int(s) if s.isdigit() else -1)
     sizes = [s for s in sizes if s.isdigit()]
     xs = [int(s) for s in sizes]
-    for key, label, style in (("p50_ms", "select_tools p50", "-o"), ("p95_ms", "select_tools p95", "--o")):
+    for key, label, style in (("p50_ms", 'select_tools p50, rerank="cross-encoder"', "-o"),
+                                ("p95_ms", 'select_tools p95, rerank="cross-encoder"', "--o")):
         ax.plot(xs, [speed["select_tools"][s][key] for s in sizes], style, color="#e65100", label=label)
     if all("rerank_none" in speed["select_tools"][s] for s in sizes):
         ax.plot(xs, [speed["select_tools"][s]["rerank_none"]["p50_ms"] for s in sizes], "-o", color="#2e7d32",
-                label='select_tools p50, rerank="none"')
+                label='select_tools p50, rerank="none" (the default)')
     tables = speed.get("select_tables")
     if tables:
         ax.plot([tables["tables"]], [tables["p50_ms"]], "s", color="#1565c0",

@@ -3,13 +3,16 @@
 - BFCL v4 (multiple, parallel_multiple, live_multiple, live_parallel_multiple): each query ranked
   against one global pool of every distinct tool of those splits; a hit is a gold function name.
 - Spider dev: each question against its own database's tables and against all 81 dev tables.
-- No-tool calibration: BFCL irrelevance + live_irrelevance against their own functions, versus
-  relevant BFCL queries against theirs: the score threshold that keeps ≥ 95% of relevant queries.
+- No tool needed: BFCL irrelevance + live_irrelevance against their own functions, versus relevant
+  BFCL queries against theirs, as evaluation: what the default router's shipped threshold empties
+  (calibrated on held-out training data by ``training/calibrate.py``) and the ROC-AUC of its top
+  score; and, for the cross-encoder, the threshold that keeps ≥ 95% of relevant queries.
 - Cross-lingual: XQuAD questions in six languages against the English paragraphs of held-out articles.
 
-toolrouter = the first stage (BM25 + e5, rank-fused) cut at ``--candidates``, reranked by the
-cross-encoder; items beyond the cut keep their first-stage order. toolrouter_rerank_none =
-``Router(rerank="none")``: the same candidates scored by the e5 and BM25 relevances alone. When the model ships a query
+toolrouter = ``Router()`` as shipped: the first stage (BM25 + e5, rank-fused) cut at ``--candidates``,
+scored as ``rerank="auto"`` says (the bundled model: e5 and BM25 alone); items beyond the cut keep
+their first-stage order. toolrouter_cross_encoder = ``Router(rerank="cross-encoder")``: the same
+candidates reranked by the model; toolrouter_rerank_none = ``Router(rerank="none")``. When the model ships a query
 adapter for the kind (the bundled one does for tables), ``e5_adapted`` is e5 with it, and the
 first stage uses it, as the router does. ::
 
@@ -108,8 +111,9 @@ def compare(queries: Sequence[Query], items: dict[str, Any], kind: str, model: A
     # The router's own first stage: its method, and the adapter it retrieves with.
     rankers["first_stage"] = first_stage_ranker(names, texts, router.first_stage, adapter)
     rankers["toolrouter"] = toolrouter_ranker(router, kind, rankers["first_stage"])
-    fast = Router(model, registry=router.registry, candidates=candidates, rerank="none")
-    rankers["toolrouter_rerank_none"] = toolrouter_ranker(fast, kind, rankers["first_stage"])
+    for label, rerank in (("toolrouter_cross_encoder", "cross-encoder"), ("toolrouter_rerank_none", "none")):
+        variant = Router(model, registry=router.registry, candidates=candidates, rerank=rerank)
+        rankers[label] = toolrouter_ranker(variant, kind, rankers["first_stage"])
     results: dict[str, Any] = {}
     for method, ranker in rankers.items():
         started = time.perf_counter()
@@ -147,8 +151,9 @@ def routable(text: str) -> bool:
 
 def calibrate(model: Any, relevant: Sequence[Query], irrelevant: Sequence[Query],
               pool: dict[str, Any]) -> dict[str, Any]:
-    """The no-tool threshold: the highest one that keeps ≥ 95% of relevant queries non-empty."""
-    router = Router(model)
+    """The cross-encoder's no-tool threshold: the highest one that keeps ≥ 95% of relevant queries
+    non-empty."""
+    router = Router(model, rerank="cross-encoder")
 
     def top_score(query: Query) -> float:
         return max(s.score for s in router.rank(query.text, "tool", items=[pool[n] for n in query.pool]))
@@ -161,6 +166,29 @@ def calibrate(model: Any, relevant: Sequence[Query], irrelevant: Sequence[Query]
     return {"threshold": round(threshold, 4),
             "irrelevant_kept_empty": round(float(np.mean(irrelevant_top < threshold)), 4),
             "relevant_wrongly_emptied": round(float(np.mean(relevant_top < threshold)), 4),
+            "irrelevant_queries": len(irrelevant), "relevant_queries": len(relevant)}
+
+
+def no_tool_evaluation(model: Any, relevant: Sequence[Query], irrelevant: Sequence[Query],
+                       pool: dict[str, Any]) -> dict[str, Any]:
+    """What the default router's shipped threshold (``threshold="auto"``) empties on BFCL, and the
+    ROC-AUC of its top score between relevant and irrelevance queries (evaluation only)."""
+    router = Router(model, threshold="auto")
+    relevant = [q for q in relevant if q.pool and routable(q.text)]
+    irrelevant = [q for q in irrelevant if q.pool and routable(q.text)]
+
+    def top(query: Query) -> float:
+        return max(s.score for s in router.rank(query.text, "tool", items=[pool[n] for n in query.pool]))
+
+    relevant_top = np.array([top(q) for q in relevant])
+    irrelevant_top = np.array([top(q) for q in irrelevant])
+    threshold = router.threshold_for("tool")
+    wins = (relevant_top[:, None] > irrelevant_top[None, :]).mean()
+    ties = (relevant_top[:, None] == irrelevant_top[None, :]).mean()
+    return {"rerank": router.rerank_mode("tool"), "threshold": round(threshold, 4),
+            "irrelevant_kept_empty": round(float(np.mean(irrelevant_top < threshold)), 4),
+            "relevant_wrongly_emptied": round(float(np.mean(relevant_top < threshold)), 4),
+            "roc_auc": round(float(wins + 0.5 * ties), 4),
             "irrelevant_queries": len(irrelevant), "relevant_queries": len(relevant)}
 
 
@@ -195,6 +223,10 @@ def main() -> None:
     report["no_tool"] = calibrate(model, sample(bfcl_queries, 200), sample(irrelevant, 300 if args.quick else None),
                                   {**pool, **irrelevant_pool})
     print("no-tool calibration:", report["no_tool"], flush=True)
+    report["no_tool_default"] = no_tool_evaluation(model, sample(bfcl_queries, 200),
+                                                   sample(irrelevant, 300 if args.quick else None),
+                                                   {**pool, **irrelevant_pool})
+    print("no-tool, default router:", report["no_tool_default"], flush=True)
     write(report, args.out)
 
     spider_queries, databases = spider_dev()

@@ -306,7 +306,7 @@ def select_tools_section(queries, pool, args) -> dict:
     for size in args.sizes:
         registry = Registry()
         registry.add_tools(tool_specs(size, gold_first, pool, args.seed))
-        router = Router(registry=registry)
+        router = Router(registry=registry, rerank="cross-encoder")
         cached = EMBEDDINGS.cached([item.text for item in registry.values()])
         first, latencies = timed_queries(router, sample, lambda r, text: r.select_tools(text, k=5))
         results[str(size)] = latency_summary(first, latencies) | {
@@ -323,7 +323,7 @@ def select_tables_section(args) -> dict:
 
     questions, databases = spider_dev()
     registry = Registry(replace(t, name=f"{db}.{t.name}") for db, tables in databases.items() for t in tables.values())
-    router = Router(registry=registry)
+    router = Router(registry=registry, rerank="cross-encoder")
     sample = random.Random(args.seed + 2).sample(questions, args.latency_queries + 1)
     first, latencies = timed_queries(router, sample, lambda r, text: r.select_tables(text, k=3))
     fast_first, fast_latencies = timed_queries(Router(registry=registry, rerank="none"), sample,

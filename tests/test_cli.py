@@ -53,7 +53,7 @@ def test_schema_command_prints_registry_schema():
     assert result.exit_code == 0 and json.loads(result.stdout)["title"] == "toolrouter registry file"
 
 
-def test_explain_tools_and_tables(tiny_model_dir):
+def test_explain_tools_and_tables(tiny_model_dir, tmp_path):
     result = runner.invoke(app, ["explain", "--tools", str(EXAMPLES / "announcement_tools.json"), "-m",
                                  str(tiny_model_dir), "-k", "1", "--json", "carbon footprint of my trip"])
     assert result.exit_code == 0, result.output
@@ -69,6 +69,17 @@ def test_explain_tools_and_tables(tiny_model_dir):
     assert result.exit_code == 0, result.output
     assert "tables for: which customers bought products" in result.output
     assert "4 tables; all reranked" in result.output and "first stage" in result.output
+
+    grouped = tmp_path / "services.json"
+    grouped.write_text(json.dumps([{"name": f"{service}_{action}Message", "description": f"{action} a message",
+                                    "parameters": {"type": "object"}}
+                                   for service in ("Slack", "Telegram") for action in ("Send", "Delete")]))
+    result = runner.invoke(app, ["explain", "--tools", str(grouped), "-m", str(tiny_model_dir), "--json",
+                                 "tell the team on Slack that we ship today"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["candidates"]
+    assert {(row["group"], row["group_named"]) for row in rows} == {("Slack", True), ("Telegram", False)}
+    assert all(0.0 <= row["group_score"] <= 1.0 for row in rows)
 
     result = runner.invoke(app, ["explain", "--tools", str(EXAMPLES / "announcement_tools.json"), "--kind", "column",
                                  "-m", str(tiny_model_dir), "q"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -257,8 +258,27 @@ def test_rerank_none_scores_with_e5_and_bm25_alone(overlap_reranker):
     scored = router.rank("invoices of my customers")
     assert [s.item.name for s in scored] == ["create_invoice", "get_weather"]
     assert all(math.isnan(s.model_score) for s in scored) and scored[0].score == pytest.approx(scored[0].lexical)
-    with pytest.raises(ValueError, match="rerank must be one of 'cross-encoder', 'none'"):
+    with pytest.raises(ValueError, match="rerank must be one of 'auto', 'cross-encoder', 'none'"):
         Router(overlap_reranker, rerank="fast")
+
+
+def test_auto_rerank_follows_the_model_per_kind_with_its_thresholds(overlap_reranker):
+    assert Router(overlap_reranker).rerank_mode("tool") == "cross-encoder"  # a model that says nothing reranks
+    overlap_reranker.auto_rerank = {"tool": "none"}
+    overlap_reranker.default_threshold, overlap_reranker.no_rerank_threshold = 0.4, 0.3
+    router = Router(overlap_reranker, threshold="auto")
+    assert (router.rerank_mode("tool"), router.rerank_mode("table")) == ("none", "cross-encoder")
+    assert (router.threshold_for("tool"), router.threshold_for("table")) == (0.3, 0.4)
+    assert Router(overlap_reranker, rerank="cross-encoder").threshold_for("tool") == 0.4
+    router.add_tools([{"name": "get_weather", "description": "Weather for a city", "parameters": {}}])
+    assert all(math.isnan(s.model_score) for s in router.rank("weather in Oslo"))  # no cross-encoder pass
+
+
+def test_the_bundled_model_skips_its_pass_by_default():
+    from toolrouter.rerank.bundled import MODEL_DIR
+
+    meta = json.loads((MODEL_DIR / "toolrouter.json").read_text())
+    assert meta["auto_rerank"] == {"tool": "none", "table": "none"} and 0 < meta["no_rerank_threshold"] < 1
 
 
 def service_tools(service: str) -> list[dict]:

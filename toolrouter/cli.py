@@ -123,7 +123,7 @@ def load_registry(path: Path | None) -> Registry:
 
 def build_router(model: str | None, registry: Path | None, tools_files: list[Path] | None = None,
                  ddl: list[Path] | None = None, dialect: str | None = None, db: str | None = None,
-                 rerank: str = "cross-encoder") -> Router:
+                 rerank: str = "auto") -> Router:
     """A router over the registry file (if any) plus the tools, DDL files and database given."""
     router = Router(model, registry=load_registry(registry), rerank=rerank)  # type: ignore[arg-type]
     for path in tools_files or []:
@@ -142,7 +142,8 @@ DialectOption = Annotated[str | None, typer.Option(help="sqlglot dialect of the 
 DbOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL of a live database to reflect.")]
 ThresholdOption = Annotated[float | None, typer.Option(help="Minimum score to keep an item.")]
 RerankOption = Annotated[str, typer.Option(
-    help="cross-encoder: score candidates with the model; none: e5 + BM25 only (fast).")]
+    help="auto: what the model's measurements favour per kind (the bundled model: none); cross-encoder: "
+         "score candidates with the model; none: e5 + BM25 only (fast).")]
 
 
 @app.command()
@@ -155,7 +156,7 @@ def tools(
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
-    rerank: RerankOption = "cross-encoder",
+    rerank: RerankOption = "auto",
 ) -> None:
     """Rank tools for a request."""
     try:
@@ -180,7 +181,7 @@ def tables(
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
-    rerank: RerankOption = "cross-encoder",
+    rerank: RerankOption = "auto",
 ) -> None:
     """Rank tables for a question."""
     try:
@@ -214,14 +215,16 @@ def explanation_rows(explanation: Explanation) -> list[dict[str, Any]]:
                      "first_stage_rank": scored.first_stage_rank,
                      "first_stage_score": optional_score(scored.first_stage_score, 5),
                      "model_score": optional_score(scored.model_score), "e5": optional_score(scored.bi_encoder),
-                     "bm25": optional_score(scored.lexical), "score": optional_score(scored.score)})
+                     "bm25": optional_score(scored.lexical), "group": scored.group,
+                     "group_score": optional_score(scored.group_score), "group_named": scored.group_named,
+                     "score": optional_score(scored.score)})
     ranked = {row["name"] for row in rows}
     for choice in explanation.selections:
         if choice.name not in ranked:
             rows.append({"rank": None, "name": choice.name, "selected": True,
                          "why": choice.reason + (f": {choice.note}" if choice.note else ""),
                          "first_stage_rank": None, "first_stage_score": None, "model_score": None, "e5": None,
-                         "bm25": None, "score": None})
+                         "bm25": None, "group": None, "group_score": None, "group_named": False, "score": None})
     return rows
 
 
@@ -251,7 +254,7 @@ def explain(
     model: ModelOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
-    rerank: RerankOption = "cross-encoder",
+    rerank: RerankOption = "auto",
 ) -> None:
     """Show why a ranking came out as it did: first-stage, reranker and blended scores side by side."""
     try:
@@ -276,13 +279,19 @@ def explain(
         return
     table = Table(title=plain(f"{kind}s for: {explanation.query}"), title_justify="left",
                   caption=plain(explanation_summary(explanation)), caption_justify="left")
-    for column, justify in (("#", "right"), ("name", "left"), ("first stage", "right"), ("model", "right"),
-                            ("e5", "right"), ("bm25", "right"), ("score", "right"), ("why", "left")):
+    grouped = any(row["group"] for row in table_rows)
+    columns = [("#", "right"), ("name", "left"), ("first stage", "right"), ("model", "right"), ("e5", "right"),
+               ("bm25", "right"), *([("group", "left")] if grouped else []), ("score", "right"), ("why", "left")]
+    for column, justify in columns:
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     shown = [row for row in table_rows if row["selected"] or row["rank"] is None or row["rank"] <= rows]
     for row in shown:
         stage = "" if row["first_stage_rank"] is None else f"{row['first_stage_rank']} ({row['first_stage_score']:.4f})"
-        cells = ["" if row[key] is None else f"{row[key]:.3f}" for key in ("model_score", "e5", "bm25", "score")]
+        cells = ["" if row[key] is None else f"{row[key]:.3f}" for key in ("model_score", "e5", "bm25")]
+        if grouped:
+            group = "" if row["group"] is None else f"{row['group']} ({row['group_score']:.3f}"
+            cells.append(group + (", named)" if row["group_named"] else ")") if group else "")
+        cells.append("" if row["score"] is None else f"{row['score']:.3f}")
         table.add_row("" if row["rank"] is None else str(row["rank"]), plain(row["name"]), stage, *cells,
                       plain(row["why"]), style="bold" if row["selected"] else "dim")
     console.print(table)
@@ -336,7 +345,7 @@ def serve(
         "--inspect-redact", help="Keep no request text in the inspector (tool names and scores stay).")] = False,
     tool_search: Annotated[bool, typer.Option(
         "--tool-search", help="Responses: hide unrouted tools behind a tool search the proxy answers.")] = False,
-    rerank: RerankOption = "cross-encoder",
+    rerank: RerankOption = "auto",
     allow_hidden: Annotated[bool, typer.Option(
         "--allow-hidden", help="Pass calls of tools routing held back to the client (else refused).")] = False,
 ) -> None:

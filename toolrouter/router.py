@@ -54,10 +54,11 @@ NAMED_GROUP_CANDIDATES = 10
 
 Reason = Literal["ranked", "always", "called", "named", "bridge"]
 # What scores the first stage's candidates: the reranker (blended with e5 and BM25 by its per-kind
-# weights), or "none": the e5 and BM25 relevances alone, by the same weights without the reranker's
-# share (milliseconds instead of a cross-encoder pass).
-Rerank = Literal["cross-encoder", "none"]
-RERANKS: tuple[Rerank, ...] = ("cross-encoder", "none")
+# weights), "none": the e5 and BM25 relevances alone, by the same weights without the reranker's
+# share (milliseconds instead of a cross-encoder pass), or "auto": per item kind, what the model says
+# its pass is worth (``Reranker.auto_rerank``; the bundled model: "none" for tools and tables).
+Rerank = Literal["auto", "cross-encoder", "none"]
+RERANKS: tuple[Rerank, ...] = ("auto", "cross-encoder", "none")
 # How select_tables adds tables that join the selected ones: "fk" follows foreign keys.
 Expand = Literal["fk"]
 
@@ -255,8 +256,9 @@ class Router:
             it to the registry size and ``k`` (see :meth:`candidate_count`). Defaults to None.
         rerank: ``"cross-encoder"`` scores candidates with the model (blended as the model says);
             ``"none"`` scores them with the e5 and BM25 relevances alone, in the model's blend
-            proportions, skipping the cross-encoder pass that dominates latency. Defaults to
-            "cross-encoder".
+            proportions, skipping the cross-encoder pass that dominates latency; ``"auto"`` does
+            per item kind what the model's measurements favour (:meth:`rerank_mode`). Defaults
+            to "auto".
         groups: Where tools come in groups (services, MCP servers, name prefixes; see
             :meth:`Registry.group_of <toolrouter.registry.Registry.group_of>`), mix each group's
             relevance into its tools' scores and favour groups the request names. Defaults to True.
@@ -277,7 +279,7 @@ class Router:
         first_stage: FirstStage = "hybrid",
         threshold: float | Literal["auto"] | None = None,
         candidates: int | None = None,
-        rerank: Rerank = "cross-encoder",
+        rerank: Rerank = "auto",
         groups: bool = True,
         **model_options: Any,
     ) -> None:
@@ -370,6 +372,16 @@ class Router:
             return size
         return min(size, max(MIN_CANDIDATES, CANDIDATES_PER_K * k))
 
+    def rerank_mode(self, kind: ItemKind) -> Literal["cross-encoder", "none"]:
+        """How candidates of ``kind`` are scored: the router's ``rerank``, with ``"auto"`` resolved by
+        the model (``auto_rerank``; the bundled model skips its pass for tools and tables, which the
+        committed benchmarks show buys under 0.01 MRR for ten times the latency; other models
+        rerank)."""
+        if self.rerank != "auto":
+            return self.rerank
+        choice = getattr(self.reranker, "auto_rerank", {}).get(kind, "cross-encoder")
+        return "none" if choice == "none" else "cross-encoder"
+
     def _first_stage_index(self, kind: ItemKind, items: Sequence[Item]) -> FirstStageIndex:
         return FirstStageIndex([i.text for i in items], self.first_stage, self._query_adapter(kind),
                                summaries_of(items))
@@ -447,7 +459,7 @@ class Router:
         chosen = [pool[i] for i in picked]
         texts = [item.text for item in chosen]
         weights = getattr(self.reranker, "blend", {}).get(kind, Blend())
-        if self.rerank == "none":
+        if self.rerank_mode(kind) == "none":
             # The blend without the model's share; e5 alone when the model blends nothing in.
             share = weights.bi_encoder + weights.lexical
             bi_share = weights.bi_encoder / share if share else 1.0
@@ -488,11 +500,18 @@ class Router:
                            group_named=bool(group_of[i] >= 0 and named[group_of[i]]))
                 for rank, i in enumerate(order, start=1)]
 
-    def _threshold(self, threshold: float | Literal["auto"] | None) -> float | None:
+    def threshold_for(self, kind: ItemKind) -> float:
+        """The calibrated no-tool threshold (``threshold="auto"``) for scores of ``kind`` as this router
+        makes them: the model's ``no_rerank_threshold`` when it skips its pass (and calibrated one),
+        else its ``default_threshold``."""
+        calibrated = getattr(self.reranker, "no_rerank_threshold", None)
+        if self.rerank_mode(kind) == "none" and calibrated is not None:
+            return float(calibrated)
+        return float(getattr(self.reranker, "default_threshold", 0.5))
+
+    def _threshold(self, threshold: float | Literal["auto"] | None, kind: ItemKind) -> float | None:
         value = self.threshold if threshold is None else threshold
-        if value == "auto":
-            return float(getattr(self.reranker, "default_threshold", 0.5))
-        return value
+        return self.threshold_for(kind) if value == "auto" else value
 
     def _select(self, query: str, kind: ItemKind, k: int, threshold: float | Literal["auto"] | None,
                 keep: Iterable[tuple[str, Reason]]) -> tuple[list[Selection], list[ScoredItem]]:
@@ -507,7 +526,7 @@ class Router:
         ranked = self.rank(query, kind, k=k)
         for name in named_items(query, self._names_index(kind)):
             kept.setdefault(name, "named")
-        limit = self._threshold(threshold)
+        limit = self._threshold(threshold, kind)
         selections: list[Selection] = []
         scores = {s.item.name: s.score for s in ranked}
         for name, reason in kept.items():
@@ -642,7 +661,7 @@ class Router:
         staged = self.candidate_count(pool, k) < pool
         return Explanation(query=clean_query(text) if ranking else text, kind=kind, selections=selections,
                            ranking=ranking, pool=pool, first_stage=self.first_stage if staged else None,
-                           threshold=self._threshold(threshold) if ranking else None, k=k)
+                           threshold=self._threshold(threshold, kind) if ranking else None, k=k)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the registry (atomically) to ``path``."""

@@ -128,6 +128,12 @@ class BaseReranker(ABC):
 
     # Score above which an item counts as relevant (``Router(threshold="auto")``); models calibrate it.
     default_threshold: float = 0.5
+    # The same for scores made without the model (``Router(rerank="none")``: e5 and BM25 blended);
+    # None when the model calibrated none (routers then use ``default_threshold``).
+    no_rerank_threshold: float | None = None
+    # Per item kind, what ``Router(rerank="auto")`` does: "cross-encoder" or "none" (the model's own
+    # measurements of what its pass is worth for the latency); a kind not listed is reranked.
+    auto_rerank: Mapping[str, str] = MappingProxyType({})
     # Per item kind ("tool", "table"), how routers blend in the e5 and BM25 relevance; a kind
     # not listed is scored by the model alone. Read-only here: a model sets its own mapping.
     blend: Mapping[str, Blend] = MappingProxyType({})

@@ -119,6 +119,9 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     options.setdefault("max_query_length", meta["max_query_length"])
     reranker = HFCrossEncoder(model, build_backend_tokenizer(e5file), name=BUNDLED_NAME, **options)
     reranker.default_threshold = float(meta["threshold"])
+    if meta.get("no_rerank_threshold") is not None:
+        reranker.no_rerank_threshold = float(meta["no_rerank_threshold"])
+    reranker.auto_rerank = dict(meta.get("auto_rerank", {}))
     reranker.blend = {kind: Blend(**weights) for kind, weights in meta.get("blend", {}).items()}
     reranker.query_adapters = load_query_adapters(directory, meta, e5file.config.hidden_size)
     return reranker
