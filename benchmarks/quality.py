@@ -111,9 +111,9 @@ def compare(queries: Sequence[Query], items: dict[str, Any], kind: str, model: A
     # The router's own first stage: its method, and the adapter it retrieves with.
     rankers["first_stage"] = first_stage_ranker(names, texts, router.first_stage, adapter)
     rankers["toolrouter"] = toolrouter_ranker(router, kind, rankers["first_stage"])
-    for label, rerank in (("toolrouter_cross_encoder", "cross-encoder"), ("toolrouter_rerank_none", "none")):
+    for method, rerank in (("toolrouter_cross_encoder", "cross-encoder"), ("toolrouter_rerank_none", "none")):
         variant = Router(model, registry=router.registry, candidates=candidates, rerank=rerank)
-        rankers[label] = toolrouter_ranker(variant, kind, rankers["first_stage"])
+        rankers[method] = toolrouter_ranker(variant, kind, rankers["first_stage"])
     results: dict[str, Any] = {}
     for method, ranker in rankers.items():
         started = time.perf_counter()
