@@ -2,9 +2,10 @@
 
 Sections (written to ``benchmarks/results/speed.json`` as each finishes):
 
-- ``load``: a fresh interpreter loads the bundled model (torch import included): wall time and RSS
-  after the load, then its first ``select_tools`` answer (three tools; the e5 first stage loads
-  then, with its embedding cache off); medians of ``LOAD_RUNS`` runs.
+- ``load``: a fresh interpreter makes ``Router()`` and loads its model as the default does (torch
+  import included; the bundled cross-encoder itself is built only when something reranks): wall
+  time and RSS after the load, then its first ``select_tools`` answer (three tools; the e5 first
+  stage loads then, with its embedding cache off); medians of ``LOAD_RUNS`` runs.
 - ``peak``: fp32 and bf16 matmul GFLOP/s measured here, the ceiling the scorers are compared with.
 - ``scoring``: the bundled model, exported with ``toolrouter export-model``, scored three ways on the
   same BFCL (query, tool) pairs, interleaved round by round: sentence-transformers ``CrossEncoder`` as
@@ -87,17 +88,15 @@ def current_rss_mb() -> float:
 
 
 def load_probe() -> None:
-    """Subprocess entry: load the bundled model in this fresh interpreter, then answer one request."""
+    """Subprocess entry: ``Router()`` with its default model in this fresh interpreter, then one answer."""
     start = time.perf_counter()
-    from toolrouter.rerank.bundled import load_bundled
+    from toolrouter import Router
 
-    reranker = load_bundled()
+    router = Router()
+    router.reranker  # noqa: B018 - loads the model as the first request would
     loaded = time.perf_counter() - start
     after_load = {"load_seconds": round(loaded, 2), "rss_after_load_mb": round(current_rss_mb(), 1),
                   "peak_rss_load_mb": round(peak_rss_mb(), 1)}
-    from toolrouter import Router
-
-    router = Router(reranker)
     router.add_tools(json.loads(ANNOUNCEMENT_TOOLS.read_text(encoding="utf-8")))
     start = time.perf_counter()
     router.select_tools("Can you calculate the carbon footprint of my road trip from Berlin to Munich?", k=1)

@@ -87,3 +87,27 @@ def test_loading_the_bundled_model_needs_torch_but_not_transformers():
               "print(sorted(name for name in ('torch', 'transformers') if name in sys.modules))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
     assert result.stdout.split("\n")[-2] == "['torch']"
+
+
+def test_the_default_router_builds_the_cross_encoder_only_when_it_reranks(tmp_path):
+    """rerank="auto" skips the bundled model's pass, so routing never pays for building it."""
+    import shutil
+
+    from toolrouter.errors import RerankerError
+    from toolrouter.rerank.bundled import DeferredBundled
+
+    directory = tmp_path / "default"
+    shutil.copytree(MODEL_DIR, directory)
+    deferred = DeferredBundled(directory)
+    router = Router(deferred)
+    router.add_tools([{"name": "get_weather", "description": "Weather for a city", "parameters": {}},
+                      {"name": "create_invoice", "description": "Bill a customer", "parameters": {}}])
+    assert router.select_tools("weather in Oslo", k=1)[0].name == "get_weather"
+    assert deferred._built is None and deferred.blend["tool"] == Blend(0.85, 0.1)
+    assert router.threshold_for("tool") == deferred.no_rerank_threshold
+    scored = Router(deferred, registry=router.registry, rerank="cross-encoder").rank("weather in Oslo")
+    assert deferred._built is not None and not np.isnan(scored[0].model_score)
+    assert deferred.max_length == 128  # model attributes come from the built model
+    (directory / "model.safetensors").unlink()
+    with pytest.raises(RerankerError, match=r"model\.safetensors are missing"):
+        DeferredBundled(directory)

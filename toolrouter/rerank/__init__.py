@@ -51,9 +51,9 @@ def _create(name: str, options: dict[str, Any]) -> Reranker:
     """Pick the backend: the bundled model, a rerank service (URL), the native XLM-RoBERTa backend
     (jina-reranker-v2, bge-reranker-v2-m3 and other XLM-R cross-encoders), else Hugging Face's."""
     if name == "default":
-        from toolrouter.rerank.bundled import load_bundled
+        from toolrouter.rerank.bundled import DeferredBundled
 
-        return load_bundled(**options)
+        return DeferredBundled(**options)
     if name.startswith(("http://", "https://")):
         from toolrouter.rerank.remote import RemoteReranker
 

@@ -10,10 +10,16 @@ so the package stays small and nothing is downloaded. See ``MODEL_CARD.md``.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolrouter.errors import RerankerError
+from toolrouter.rerank.base import DEFAULT_CACHE_SIZE, BaseReranker
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
 # Name the bundled model goes by in caches, metrics and error messages.
@@ -110,7 +116,6 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     BM25's relevance, per item kind (the model ships as that ensemble; see the model card and
     :func:`toolrouter.router.blended`).
     """
-    from toolrouter.rerank.base import Blend
     from toolrouter.rerank.cross_encoder import HFCrossEncoder
     from toolrouter.rerank.e5_weights import build_backend_tokenizer, build_native_cross_encoder
 
@@ -118,13 +123,62 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
     options.setdefault("max_length", meta["max_length"])
     options.setdefault("max_query_length", meta["max_query_length"])
     reranker = HFCrossEncoder(model, build_backend_tokenizer(e5file), name=BUNDLED_NAME, **options)
+    describe(reranker, meta, load_query_adapters(directory, meta, e5file.config.hidden_size))
+    return reranker
+
+
+class DeferredBundled(BaseReranker):
+    """The bundled model, built at its first cross-encoder pass.
+
+    With ``Router(rerank="auto")`` the bundled model's pass is skipped for tools and tables, so a
+    router needs only what ``toolrouter.json`` says (blend weights, thresholds, ``auto_rerank``) and
+    the table query adapter: building the cross-encoder would cost about 1 s and 430 MB for nothing.
+    Files are checked here (metadata, adapters, weights present); the model is built, and a corrupt
+    weights file reported, when something scores or reads a model attribute (``max_length`` ...).
+    ``load_reranker()`` returns this; :func:`load_bundled` builds at once.
+    """
+
+    def __init__(self, directory: Path = MODEL_DIR, **options: Any) -> None:
+        from toolrouter.rerank.e5_weights import read_e5_file
+
+        super().__init__(BUNDLED_NAME, options.get("cache_size", DEFAULT_CACHE_SIZE))
+        meta = bundled_metadata(directory)
+        weights = directory / "model.safetensors"
+        if not weights.is_file():
+            raise RerankerError(f"bundled model weights {weights} are missing")
+        self._directory, self._options = directory, options
+        self._built: Any = None
+        self._build_lock = threading.Lock()
+        describe(self, meta, load_query_adapters(directory, meta, read_e5_file().config.hidden_size))
+
+    def built(self) -> Any:
+        """The cross-encoder itself (an ``HFCrossEncoder``), built on first use."""
+        with self._build_lock:
+            if self._built is None:
+                self._built = load_bundled(self._directory, **{**self._options, "cache_size": 0})
+            return self._built
+
+    def _score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        return self.built()._score_pairs(pairs)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only attributes this object lacks land here (max_length, tokenizer, model, device ...).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.built(), name)
+
+
+def describe(reranker: BaseReranker, meta: dict[str, Any], adapters: dict[str, Any]) -> None:
+    """Set what ``toolrouter.json`` says about the model on ``reranker``: thresholds, blend weights,
+    what ``rerank="auto"`` does, and the query adapters."""
+    from toolrouter.rerank.base import Blend
+
     reranker.default_threshold = float(meta["threshold"])
     if meta.get("no_rerank_threshold") is not None:
         reranker.no_rerank_threshold = float(meta["no_rerank_threshold"])
     reranker.auto_rerank = dict(meta.get("auto_rerank", {}))
     reranker.blend = {kind: Blend(**weights) for kind, weights in meta.get("blend", {}).items()}
-    reranker.query_adapters = load_query_adapters(directory, meta, e5file.config.hidden_size)
-    return reranker
+    reranker.query_adapters = adapters
 
 
 def load_query_adapters(directory: Path, meta: dict[str, Any], dim: int):
