@@ -26,7 +26,18 @@ def test_every_example_is_tested():
                                                        "llamaindex_rerank.py", "haystack_pipeline.py",
                                                        "litellm_hook.py", "anthropic_agent.py", "mcp_gateway.py",
                                                        "pydantic_ai_agent.py", "openai_agents_mcp.py",
-                                                       "fastmcp_search.py"}
+                                                       "fastmcp_search.py", "service_catalog.py"}
+
+
+def test_service_catalog_finds_each_requests_tool_and_shows_its_service():
+    out = run_example("service_catalog.py")
+    blocks = out.split("request: ")[1:]
+    wanted = ["Gmail_GmailUsersMessagesSend", "Slack_ChatPostMessage", "GoogleCalendar_CalendarEventsInsert",
+              "Jira_DoTransition"]
+    assert len(blocks) == len(wanted)
+    for block, tool in zip(blocks, wanted):
+        assert tool in block  # among the top two
+    assert "named in the request" in blocks[1] and "service GoogleCalendar" in blocks[2]
 
 
 def test_agent_loop_routes_each_turn_and_keeps_called_tools():
