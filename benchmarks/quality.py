@@ -149,23 +149,38 @@ def routable(text: str) -> bool:
     return True
 
 
+def top_score(router: Router, text: str, items: Sequence[Any]) -> float:
+    """The best score the router gives any of ``items`` for ``text``: what a no-tool threshold cuts."""
+    return max(s.score for s in router.rank(text, "tool", items=items))
+
+
+def top_scores(router: Router, queries: Sequence[Query], pool: dict[str, Any]) -> np.ndarray:
+    """:func:`top_score` of each routable query against its own functions."""
+    return np.array([top_score(router, q.text, [pool[n] for n in q.pool]) for q in queries])
+
+
+def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """The probability that a random relevant request's top score beats an irrelevant one's (ties half)."""
+    wins = (positive[:, None] > negative[None, :]).mean() + 0.5 * (positive[:, None] == negative[None, :]).mean()
+    return float(wins)
+
+
+def emptied(relevant_top: np.ndarray, irrelevant_top: np.ndarray, threshold: float) -> dict[str, float]:
+    """What ``threshold`` leaves empty: the share of irrelevant requests (wanted) and of relevant ones."""
+    return {"irrelevant_kept_empty": round(float(np.mean(irrelevant_top < threshold)), 4),
+            "relevant_wrongly_emptied": round(float(np.mean(relevant_top < threshold)), 4)}
+
+
 def calibrate(model: Any, relevant: Sequence[Query], irrelevant: Sequence[Query],
               pool: dict[str, Any]) -> dict[str, Any]:
     """The cross-encoder's no-tool threshold: the highest one that keeps ≥ 95% of relevant queries
     non-empty."""
     router = Router(model, rerank="cross-encoder")
-
-    def top_score(query: Query) -> float:
-        return max(s.score for s in router.rank(query.text, "tool", items=[pool[n] for n in query.pool]))
-
     relevant = [q for q in relevant if q.pool and routable(q.text)]
     irrelevant = [q for q in irrelevant if q.pool and routable(q.text)]
-    relevant_top = np.array([top_score(q) for q in relevant])
-    irrelevant_top = np.array([top_score(q) for q in irrelevant])
+    relevant_top, irrelevant_top = top_scores(router, relevant, pool), top_scores(router, irrelevant, pool)
     threshold = float(np.quantile(relevant_top, MAX_WRONGLY_EMPTIED))
-    return {"threshold": round(threshold, 4),
-            "irrelevant_kept_empty": round(float(np.mean(irrelevant_top < threshold)), 4),
-            "relevant_wrongly_emptied": round(float(np.mean(relevant_top < threshold)), 4),
+    return {"threshold": round(threshold, 4), **emptied(relevant_top, irrelevant_top, threshold),
             "irrelevant_queries": len(irrelevant), "relevant_queries": len(relevant)}
 
 
@@ -176,19 +191,11 @@ def no_tool_evaluation(model: Any, relevant: Sequence[Query], irrelevant: Sequen
     router = Router(model, threshold="auto")
     relevant = [q for q in relevant if q.pool and routable(q.text)]
     irrelevant = [q for q in irrelevant if q.pool and routable(q.text)]
-
-    def top(query: Query) -> float:
-        return max(s.score for s in router.rank(query.text, "tool", items=[pool[n] for n in query.pool]))
-
-    relevant_top = np.array([top(q) for q in relevant])
-    irrelevant_top = np.array([top(q) for q in irrelevant])
+    relevant_top, irrelevant_top = top_scores(router, relevant, pool), top_scores(router, irrelevant, pool)
     threshold = router.threshold_for("tool")
-    wins = (relevant_top[:, None] > irrelevant_top[None, :]).mean()
-    ties = (relevant_top[:, None] == irrelevant_top[None, :]).mean()
     return {"rerank": router.rerank_mode("tool"), "threshold": round(threshold, 4),
-            "irrelevant_kept_empty": round(float(np.mean(irrelevant_top < threshold)), 4),
-            "relevant_wrongly_emptied": round(float(np.mean(relevant_top < threshold)), 4),
-            "roc_auc": round(float(wins + 0.5 * ties), 4),
+            **emptied(relevant_top, irrelevant_top, threshold),
+            "roc_auc": round(roc_auc(relevant_top, irrelevant_top), 4),
             "irrelevant_queries": len(irrelevant), "relevant_queries": len(relevant)}
 
 

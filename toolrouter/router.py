@@ -21,7 +21,6 @@ from toolrouter.conversation import called_tools, routing_query
 from toolrouter.errors import ToolrouterError
 from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
-from toolrouter.registry.groups import group_from_name
 from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
 from toolrouter.rerank import Blend, Reranker, load_reranker
 from toolrouter.retrieve import (
@@ -184,8 +183,7 @@ def summaries_of(items: Sequence[Item]) -> list[str] | None:
     """
     if not items or not all(isinstance(item, ToolItem) for item in items):
         return None
-    return [item.summary if (item.group or group_from_name(item.name)) else item.text
-            for item in items]  # type: ignore[union-attr]
+    return [item.summary if item.service else item.text for item in items]  # type: ignore[union-attr]
 
 
 def short_name(name: str) -> str:
@@ -454,7 +452,8 @@ class Router:
             if named is not None and named.any():
                 # A service the request names gets its best tools scored even past the cut-off.
                 in_named = named[groups.item_group[order]] & (groups.item_group[order] >= 0)
-                extra = [i for i in order[in_named][:NAMED_GROUP_CANDIDATES] if i not in set(picked)]
+                taken = set(picked.tolist())
+                extra = [i for i in order[in_named][:NAMED_GROUP_CANDIDATES] if i not in taken]
                 picked = np.concatenate([picked, np.asarray(extra, dtype=picked.dtype)])
         chosen = [pool[i] for i in picked]
         texts = [item.text for item in chosen]

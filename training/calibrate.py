@@ -3,7 +3,7 @@
 Relevant requests: Seal-Tools dev, API-Bank level-1, ToolAlpaca eval and SGD dev, each routed
 against a pool of its gold tools and random other tools of the same source. Irrelevant requests:
 CLINC150's out-of-scope requests (no intent serves them), routed against pools drawn the same way.
-The threshold is the highest one that keeps ``KEEP_RELEVANT`` of the relevant requests non-empty;
+The threshold is the highest one that empties at most ``MAX_WRONGLY_EMPTIED`` of the relevant requests;
 BFCL relevant and irrelevance queries are then scored as evaluation only (share kept empty, share
 wrongly emptied, ROC-AUC of the top score).
 
@@ -28,7 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.datasets import bfcl  # noqa: E402
-from benchmarks.quality import BFCL_IRRELEVANT_SPLITS, routable, sample  # noqa: E402
+from benchmarks.quality import (  # noqa: E402
+    BFCL_IRRELEVANT_SPLITS,
+    MAX_WRONGLY_EMPTIED,
+    emptied,
+    roc_auc,
+    routable,
+    sample,
+    top_score,
+    top_scores,
+)
 from toolrouter import Router  # noqa: E402
 from toolrouter.errors import SpecError  # noqa: E402
 from toolrouter.registry import ToolItem  # noqa: E402
@@ -42,8 +51,6 @@ SOURCES = {"seal_tools": "dev", "api_bank": "level-1-api", "toolalpaca_eval": No
 PER_SOURCE = 150
 IRRELEVANT = 600
 POOL = 20
-# Share of relevant requests the threshold keeps non-empty.
-KEEP_RELEVANT = 0.95
 
 
 def load_source(name: str, split: str | None, rng: random.Random) -> tuple[list[dict[str, Any]], list[ToolItem]]:
@@ -71,16 +78,6 @@ def pool_for(gold: list[str], tools: list[ToolItem], rng: random.Random) -> list
     return chosen + rng.sample(others, POOL - len(chosen))
 
 
-def top_score(router: Router, query: str, pool: list[ToolItem]) -> float:
-    return max(s.score for s in router.rank(query, "tool", items=pool))
-
-
-def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """The probability that a random relevant request's top score beats an irrelevant one's."""
-    wins = (positive[:, None] > negative[None, :]).mean() + 0.5 * (positive[:, None] == negative[None, :]).mean()
-    return float(wins)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true",
@@ -100,25 +97,22 @@ def main() -> None:
         tools = sources[rng.choice(sorted(sources))]
         irrelevant.append(top_score(router, text, rng.sample(tools, POOL)))
     relevant_top, irrelevant_top = np.array(relevant), np.array(irrelevant)
-    threshold = float(np.quantile(relevant_top, 1 - KEEP_RELEVANT))
+    threshold = float(np.quantile(relevant_top, MAX_WRONGLY_EMPTIED))
     report: dict[str, Any] = {
         "rerank": "none", "threshold": round(threshold, 4),
         "held_out": {"relevant": len(relevant_top), "irrelevant": len(irrelevant_top),
-                     "irrelevant_kept_empty": round(float(np.mean(irrelevant_top < threshold)), 4),
-                     "relevant_wrongly_emptied": round(float(np.mean(relevant_top < threshold)), 4),
+                     **emptied(relevant_top, irrelevant_top, threshold),
                      "roc_auc": round(roc_auc(relevant_top, irrelevant_top), 4)},
     }
     bfcl_queries, bfcl_tools = bfcl()
     irrelevance, irrelevance_tools = bfcl(BFCL_IRRELEVANT_SPLITS)
     pools = {**bfcl_tools, **irrelevance_tools}
-    bfcl_relevant = np.array([top_score(router, q.text, [pools[n] for n in q.pool])
-                              for q in sample([q for q in bfcl_queries if q.gold], 200) if q.pool and routable(q.text)])
-    bfcl_irrelevant = np.array([top_score(router, q.text, [pools[n] for n in q.pool])
-                                for q in sample(irrelevance, 300) if q.pool and routable(q.text)])
+    routed = [q for q in sample([q for q in bfcl_queries if q.gold], 200) if q.pool and routable(q.text)]
+    bfcl_relevant = top_scores(router, routed, pools)
+    bfcl_irrelevant = top_scores(router, [q for q in sample(irrelevance, 300) if q.pool and routable(q.text)], pools)
     report["bfcl_evaluation"] = {
         "relevant": len(bfcl_relevant), "irrelevant": len(bfcl_irrelevant),
-        "irrelevant_kept_empty": round(float(np.mean(bfcl_irrelevant < threshold)), 4),
-        "relevant_wrongly_emptied": round(float(np.mean(bfcl_relevant < threshold)), 4),
+        **emptied(bfcl_relevant, bfcl_irrelevant, threshold),
         "roc_auc": round(roc_auc(bfcl_relevant, bfcl_irrelevant), 4),
     }
     print(json.dumps(report, indent=1))

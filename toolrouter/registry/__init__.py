@@ -15,7 +15,7 @@ from toolrouter.errors import DuplicateNameError, RegistryFileError
 from toolrouter.registry.canonical import count_tokens
 from toolrouter.registry.database import reflect_database
 from toolrouter.registry.ddl import parse_ddl
-from toolrouter.registry.groups import Group, group_from_name
+from toolrouter.registry.groups import Group
 from toolrouter.registry.items import Column, ForeignKey, HostedTool, Item, TableItem, ToolItem
 from toolrouter.registry.mongo import load_collections
 from toolrouter.registry.tools import load_tools
@@ -147,9 +147,7 @@ class Registry(Mapping[str, Item]):
     def group_of(self, item: Item) -> str | None:
         """The group of a tool: the one it was added with, else the one its name states
         (:func:`~toolrouter.registry.groups.group_from_name`); None for tables and ungrouped tools."""
-        if not isinstance(item, ToolItem):
-            return None
-        return item.group if item.group is not None else group_from_name(item.name)
+        return item.service if isinstance(item, ToolItem) else None
 
     def add_tables(self, ddl: str, dialect: str | None = None, *, schema: str | None = None,
                    replace: bool = False) -> list[TableItem]:

@@ -189,9 +189,9 @@ def name_words(name: str, group: str | None = None) -> str:
 def render_tool_summary(tool: ToolItem) -> str:
     """What a tool does in one line: its group, its name as words (action first) and the first
     sentence of its description (``SUMMARY_WORDS`` words at most)."""
-    from toolrouter.registry.groups import group_from_name, group_words
+    from toolrouter.registry.groups import group_words
 
-    group = tool.group if tool.group is not None else group_from_name(tool.name)
+    group = tool.service
     description = squash(tool.description)
     match = _SENTENCE.match(description)
     sentence = " ".join((match.group(1) if match else description).split()[:SUMMARY_WORDS])

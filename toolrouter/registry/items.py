@@ -45,6 +45,14 @@ class ToolItem:
         return render_tool(self)
 
     @cached_property
+    def service(self) -> str | None:
+        """Its group: the one it was added with, else the one its name states
+        (:func:`~toolrouter.registry.groups.group_from_name`); None when neither says."""
+        from toolrouter.registry.groups import group_from_name
+
+        return self.group if self.group is not None else group_from_name(self.name)
+
+    @cached_property
     def summary(self) -> str:
         """What the tool does in one line, for the first stage (see
         :func:`~toolrouter.registry.canonical.render_tool_summary`)."""

@@ -139,7 +139,7 @@ class DeferredBundled(BaseReranker):
     """
 
     def __init__(self, directory: Path = MODEL_DIR, **options: Any) -> None:
-        from toolrouter.rerank.e5_weights import read_e5_file
+        from toolrouter.retrieve import EMBEDDING_DIM
 
         super().__init__(BUNDLED_NAME, options.get("cache_size", DEFAULT_CACHE_SIZE))
         meta = bundled_metadata(directory)
@@ -149,7 +149,8 @@ class DeferredBundled(BaseReranker):
         self._directory, self._options = directory, options
         self._built: Any = None
         self._build_lock = threading.Lock()
-        describe(self, meta, load_query_adapters(directory, meta, read_e5_file().config.hidden_size))
+        # The adapters move the first stage's e5 query vectors: their size, without parsing the e5 file.
+        describe(self, meta, load_query_adapters(directory, meta, EMBEDDING_DIM))
 
     def built(self) -> Any:
         """The cross-encoder itself (an ``HFCrossEncoder``), built on first use."""
