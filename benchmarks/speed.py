@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import resource
@@ -289,6 +290,12 @@ def timed_queries(router, queries: Sequence[Query], call: Callable) -> tuple[flo
     return first, latencies
 
 
+def reranked_pairs(router, kind: str, queries, k: int) -> float:
+    """Candidates the model scores per request, on average: those that can still reach the top k."""
+    return round(statistics.mean(sum(not math.isnan(s.model_score) for s in router.rank(q.text, kind, k=k))
+                                 for q in queries), 1)
+
+
 def latency_summary(first: float, latencies: Sequence[float]) -> dict:
     return {"first_call_s": round(first, 2), "p50_ms": round(percentile(latencies, 50), 1),
             "p95_ms": round(percentile(latencies, 95), 1), "queries": len(latencies)}
@@ -309,7 +316,8 @@ def select_tools_section(queries, pool, args) -> dict:
         cached = EMBEDDINGS.cached([item.text for item in registry.values()])
         first, latencies = timed_queries(router, sample, lambda r, text: r.select_tools(text, k=5))
         results[str(size)] = latency_summary(first, latencies) | {
-            "candidates": router.candidate_count(size, 5), "embeddings_cached_before": cached}
+            "candidates": router.candidate_count(size, 5), "reranked": reranked_pairs(router, "tool", sample, 5),
+            "embeddings_cached_before": cached}
         fast = Router(registry=registry, rerank="none")
         first, latencies = timed_queries(fast, sample, lambda r, text: r.select_tools(text, k=5))
         results[str(size)]["rerank_none"] = latency_summary(first, latencies)
@@ -329,6 +337,7 @@ def select_tables_section(args) -> dict:
                                                lambda r, text: r.select_tables(text, k=3))
     return latency_summary(first, latencies) | {"tables": len(registry),
                                                  "candidates": router.candidate_count(len(registry), 3),
+                                                 "reranked": reranked_pairs(router, "table", sample, 3),
                                                  "rerank_none": latency_summary(fast_first, fast_latencies)}
 
 

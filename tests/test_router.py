@@ -10,7 +10,7 @@ import pytest
 
 from toolrouter import Registry, Router, Selection
 from toolrouter.rerank import Blend
-from toolrouter.router import FULL_RERANK_LIMIT, QueryError
+from toolrouter.router import FULL_RERANK_LIMIT, QueryError, reachable
 
 
 @pytest.fixture()
@@ -311,3 +311,33 @@ def test_groups_given_when_adding_tools_and_their_descriptions_steer_the_ranking
     ranking = router.explain("put a meeting with the dentist in my diary", k=1).ranking
     assert ranking[0].item.name == "calendar__create_item" and not ranking[0].group_named
     assert ranking[0].group_score > next(s.group_score for s in ranking if s.group == "shop")
+
+
+def test_reachable_keeps_the_candidates_the_model_could_lift_into_the_top_k():
+    partial = np.array([0.9, 0.5, 0.85, 0.2, 0.79, 0.7])
+    # Second best partial score 0.85: only candidates within the model's 0.1 of it can still reach the top 2.
+    assert reachable(partial, 0.1, 2).tolist() == [0, 2, 4]
+    assert reachable(partial, 1.0, 2).tolist() == list(range(6))
+    assert reachable(partial, 0.1, None).tolist() == reachable(partial, 0.1, 6).tolist() == list(range(6))
+
+
+def test_the_model_scores_only_candidates_that_can_reach_the_top_k(overlap_reranker):
+    overlap_reranker.blend = {"tool": Blend(lexical=0.8)}  # the model adds at most 0.2
+    scored: list[int] = []
+    score_pairs = overlap_reranker._score_pairs
+    overlap_reranker._score_pairs = lambda pairs: scored.append(len(pairs)) or score_pairs(pairs)
+    router = Router(overlap_reranker, rerank="cross-encoder", first_stage="bm25")
+    router.add_tools(filler_tools(30) + [
+        {"name": "convert_currency", "description": "Convert an amount of money between currencies",
+         "parameters": {"type": "object"}},
+        {"name": "currency_rates", "description": "Exchange rates of a currency", "parameters": {"type": "object"}}])
+    query = "convert this amount of money to another currency"
+    whole = router.rank(query, k=None)
+    scored_whole = scored.pop()
+    assert scored_whole == len(whole)
+    overlap_reranker.cache.clear()
+    top = router.rank(query, k=2)
+    assert 2 <= scored.pop() < scored_whole
+    assert [(s.item.name, s.score) for s in top[:2]] == [(s.item.name, s.score) for s in whole[:2]]
+    skipped = [s for s in top if math.isnan(s.model_score)]
+    assert skipped and all(s.score + 0.2 < top[1].score for s in skipped)

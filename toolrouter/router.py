@@ -71,7 +71,9 @@ class ScoredItem:
         score: The final score the selection uses (the reranker's, blended with e5 and BM25 where
             the reranker ships a blend for the item kind).
         rank: 1-based rank by ``score``.
-        model_score: The reranker's own relevance; equals ``score`` when nothing is blended.
+        model_score: The reranker's own relevance; equals ``score`` when nothing is blended. NaN when
+            the reranker did not score the item: ``rerank="none"``, or a candidate that could not reach
+            the top k whatever the model said (its ``score`` then lacks the model's share).
         bi_encoder: The e5 relevance blended in, or None when the blend uses none.
         lexical: The BM25 relevance blended in, or None when the blend uses none.
         first_stage_rank: 1-based rank in the first stage (reciprocal-rank fusion of BM25 and e5),
@@ -158,6 +160,18 @@ def blended(model: np.ndarray, bi_encoder: np.ndarray | float, lexical: np.ndarr
     by ``weights`` (the model's :class:`~toolrouter.rerank.Blend` for the item kind)."""
     model_weight = 1.0 - weights.bi_encoder - weights.lexical
     return (model_weight * model + weights.bi_encoder * bi_encoder + weights.lexical * lexical).astype(np.float32)
+
+
+def reachable(partial: np.ndarray, model_weight: float, k: int | None) -> np.ndarray:
+    """Indices of the candidates worth a model pass: those whose ``partial`` score (everything but
+    the model's share) plus the most the model can add (``model_weight`` times a relevance in [0, 1])
+    reaches the k-th best partial score. The others stay below k candidates whatever the model says,
+    so scoring them cannot change the top ``k``; a confident first stage leaves few to score.
+    Every candidate when ``k`` is None or not below their number."""
+    if k is None or not 0 < k < len(partial):
+        return np.arange(len(partial))
+    kth_best = np.partition(partial, len(partial) - k)[len(partial) - k]
+    return np.flatnonzero(partial + model_weight >= kth_best)
 
 
 # A name written like code: snake_case, kebab-case, camelCase or letters with digits. Only such names
@@ -430,7 +444,8 @@ class Router:
         Args:
             query: The request text.
             kind: ``"tool"`` or ``"table"``. Defaults to "tool".
-            k: The top-k the caller will keep; sizes the first-stage cut-off. Defaults to all.
+            k: The top-k the caller will keep: sizes the first-stage cut-off, and the model scores
+                only candidates that can still reach the top k (see :func:`reachable`). Defaults to all.
             items: Score these instead of the registry's items of ``kind``. Defaults to None.
         """
         text = clean_query(query)
@@ -458,24 +473,23 @@ class Router:
         chosen = [pool[i] for i in picked]
         texts = [item.text for item in chosen]
         weights = getattr(self.reranker, "blend", {}).get(kind, Blend())
-        if self.rerank_mode(kind) == "none":
+        reranks = self.rerank_mode(kind) != "none"
+        if not reranks:
             # The blend without the model's share; e5 alone when the model blends nothing in.
             share = weights.bi_encoder + weights.lexical
             bi_share = weights.bi_encoder / share if share else 1.0
             weights = Blend(bi_share, max(0.0, 1.0 - bi_share))  # exact sum 1: the model gets no weight
-            model = np.full(len(texts), np.nan, dtype=np.float32)
-        else:
-            model = np.asarray(self.reranker.score(text, texts), dtype=np.float32)
-        scores, bi, lexical = model, None, None
-        if weights != Blend():
-            if weights.bi_encoder:
-                adapter = self._query_adapter(kind)
-                vectors = item_vectors(texts, summaries_of(chosen))
-                bi = bi_encoder_relevance(vectors @ EMBEDDINGS.query(text, adapter), adapter)
-            if weights.lexical:
-                lexical = lexical_relevance(text, texts)
-            scores = blended(np.nan_to_num(model), 0.0 if bi is None else bi, 0.0 if lexical is None else lexical,
-                             weights)
+        bi, lexical = None, None
+        if weights.bi_encoder:
+            adapter = self._query_adapter(kind)
+            vectors = item_vectors(texts, summaries_of(chosen))
+            bi = bi_encoder_relevance(vectors @ EMBEDDINGS.query(text, adapter), adapter)
+        if weights.lexical:
+            lexical = lexical_relevance(text, texts)
+        # Everything but the model's part of each score; the model adds model_weight times [0, 1].
+        model_weight = 1.0 - weights.bi_encoder - weights.lexical if reranks else 0.0
+        scores = blended(np.zeros(len(texts), np.float32), 0.0 if bi is None else bi,
+                         0.0 if lexical is None else lexical, weights)
         group_of = np.full(len(chosen), -1)
         group_relevance = np.zeros(0, np.float32)
         if groups is not None and named is not None:
@@ -488,6 +502,11 @@ class Router:
             shortfall = np.where(grouped, cosines[group_of] - cosines.max(), 0.0)
             scores = (scores + GROUP_WEIGHT * shortfall + NAMED_GROUP_BONUS * (grouped & named[group_of])
                       ).astype(np.float32)
+        model = np.full(len(texts), np.nan, dtype=np.float32)
+        if reranks:
+            scored = reachable(scores, model_weight, k)
+            model[scored] = self.reranker.score(text, [texts[i] for i in scored])
+            scores = (scores + model_weight * np.nan_to_num(model)).astype(np.float32)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
         return [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
                            bi_encoder=None if bi is None else float(bi[i]),
