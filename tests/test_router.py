@@ -327,7 +327,8 @@ def test_the_model_scores_only_candidates_that_can_reach_the_top_k(overlap_reran
     score_pairs = overlap_reranker._score_pairs
     overlap_reranker._score_pairs = lambda pairs: scored.append(len(pairs)) or score_pairs(pairs)
     router = Router(overlap_reranker, rerank="cross-encoder", first_stage="bm25")
-    router.add_tools(filler_tools(30) + [
+    router.add_tools([
+        *filler_tools(30),
         {"name": "convert_currency", "description": "Convert an amount of money between currencies",
          "parameters": {"type": "object"}},
         {"name": "currency_rates", "description": "Exchange rates of a currency", "parameters": {"type": "object"}}])
