@@ -278,7 +278,7 @@ def test_the_bundled_model_skips_its_pass_by_default():
     from toolrouter.rerank.bundled import MODEL_DIR
 
     meta = json.loads((MODEL_DIR / "toolrouter.json").read_text())
-    assert meta["auto_rerank"] == {"tool": "none", "table": "none"} and 0 < meta["no_rerank_threshold"] < 1
+    assert meta["auto_rerank"] == {"tool": "none", "table": "cross-encoder"} and 0 < meta["no_rerank_threshold"] < 1
 
 
 def service_tools(service: str) -> list[dict]:

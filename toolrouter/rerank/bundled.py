@@ -130,9 +130,10 @@ def load_bundled(directory: Path = MODEL_DIR, **options: Any):
 class DeferredBundled(BaseReranker):
     """The bundled model, built at its first cross-encoder pass.
 
-    With ``Router(rerank="auto")`` the bundled model's pass is skipped for tools and tables, so a
-    router needs only what ``toolrouter.json`` says (blend weights, thresholds, ``auto_rerank``) and
-    the table query adapter: building the cross-encoder would cost about 1 s and 430 MB for nothing.
+    With ``Router(rerank="auto")`` the bundled model's pass is skipped for tools, so a router that
+    routes tools needs only what ``toolrouter.json`` says (blend weights, thresholds, ``auto_rerank``)
+    and the query adapters: building the cross-encoder costs about 1 s and 430 MB, paid at the first
+    table selection or ``rerank="cross-encoder"`` call instead.
     Files are checked here (metadata, adapters, weights present); the model is built, and a corrupt
     weights file reported, when something scores or reads a model attribute (``max_length`` ...).
     ``load_reranker()`` returns this; :func:`load_bundled` builds at once.
