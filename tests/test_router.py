@@ -242,6 +242,7 @@ def test_a_tool_named_in_the_request_is_kept_by_full_or_short_name(overlap_reran
     # Plain words never name a tool, even when a tool is called that.
     assert not [s for s in router.select_tools("search the web for issues", k=2) if s.reason == "named"]
     assert router.explain("please ask_codex", k=1).selections[0].reason == "named"
+    assert router.select_tools("ask_codexでこのコードをレビューして", k=1)[0].name == "server__ask_codex"
 
 
 def test_rerank_none_scores_with_e5_and_bm25_alone(overlap_reranker):

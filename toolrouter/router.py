@@ -179,8 +179,10 @@ def reachable(partial: np.ndarray, model_weight: float, k: int | None) -> np.nda
 _CODE_NAME = re.compile(r"[A-Za-z0-9][_-][A-Za-z0-9]|[a-z][A-Z]|[A-Za-z][0-9]|[0-9][A-Za-z]")
 # Shorter names ("A1", "v2") are too likely to be ordinary words of a request.
 MIN_NAMED_LENGTH = 4
-# Words of a request that may be a name: identifier characters joined by namespace separators.
-_NAME_TOKEN = re.compile(r"[\w-]+(?:[.:/][\w-]+)*")
+# Words of a request that may be a name: ASCII identifier characters (what tool names are made of)
+# joined by namespace separators, so a name written against another script is still a word
+# (``ask_codexで``, ``用get_weather查``).
+_NAME_TOKEN = re.compile(r"[A-Za-z0-9_-]+(?:[.:/][A-Za-z0-9_-]+)*")
 # Namespace separators: registry namespaces and the MCP gateway (``server__tool``), MCP clients
 # (``mcp__server__tool``), dotted and path-like names.
 _NAMESPACE = re.compile(r"__|[.:/]")

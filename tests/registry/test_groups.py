@@ -44,6 +44,9 @@ def test_group_keys_and_words():
     ("open an issue on GitHub and tell the team on slack", {"github", "slack"}),
     ("schedule a meeting tomorrow", set()),
     ("slacker news", set()),              # whole words only
+    ("Slackで田中さんにDMして", {"slack"}),  # written against another script, no space
+    ("在GitHub上搜一下有没有Redis客户端", {"github"}),
+    ("Google Calendarに会議を入れて", {"googlecalendar"}),
 ])
 def test_named_groups(query, found):
     assert named_groups(query, ["slack", "googlecalendar", "github", "ai"]) == found

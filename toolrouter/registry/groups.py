@@ -50,8 +50,11 @@ ACTION_WORDS = frozenset((
     "validate", "verify", "view", "watch", "write",
 ))
 _KEY = re.compile(r"[^0-9a-z]+")
-# Words of a request, for matching group names (``Google Calendar``, ``google-calendar``).
+# Words of a group name, for text (``GoogleCalendar`` → ``Google Calendar``).
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+# Words of a request that can spell a group key: runs of the characters a key keeps, so a name
+# written against other scripts (``Slackで田中さんに``, ``用WhatsApp给``) is a word of its own.
+_KEY_WORDS = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # Longest group name matched in a request, in words (``google cloud storage``).
 MAX_NAME_WORDS = 4
@@ -88,7 +91,7 @@ def named_groups(query: str, keys: Iterable[str]) -> set[str]:
     wanted = {key for key in keys if len(key) >= MIN_NAME_LENGTH}
     if not wanted:
         return set()
-    words = [group_key(w) for w in _WORDS.findall(_CAMEL.sub(" ", query))]
+    words = [w.lower() for w in _KEY_WORDS.findall(_CAMEL.sub(" ", query))]
     found: set[str] = set()
     for start in range(len(words)):
         joined = ""
@@ -97,5 +100,5 @@ def named_groups(query: str, keys: Iterable[str]) -> set[str]:
             if joined in wanted:
                 found.add(joined)
     # Names written as one camel-case word (``GitHub``) split above; match them whole too.
-    found.update(key for key in (group_key(w) for w in _WORDS.findall(query)) if key in wanted)
+    found.update(key for key in (w.lower() for w in _KEY_WORDS.findall(query)) if key in wanted)
     return found
