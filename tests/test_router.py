@@ -10,7 +10,7 @@ import pytest
 
 from toolrouter import Registry, Router, Selection
 from toolrouter.rerank import Blend
-from toolrouter.router import FULL_RERANK_LIMIT, QueryError, reachable
+from toolrouter.router import FULL_RERANK_LIMIT, QueryError, reachable_scores
 
 
 @pytest.fixture()
@@ -314,12 +314,27 @@ def test_groups_given_when_adding_tools_and_their_descriptions_steer_the_ranking
     assert ranking[0].group_score > next(s.group_score for s in ranking if s.group == "shop")
 
 
-def test_reachable_keeps_the_candidates_the_model_could_lift_into_the_top_k():
-    partial = np.array([0.9, 0.5, 0.85, 0.2, 0.79, 0.7])
-    # Second best partial score 0.85: only candidates within the model's 0.1 of it can still reach the top 2.
-    assert reachable(partial, 0.1, 2).tolist() == [0, 2, 4]
-    assert reachable(partial, 1.0, 2).tolist() == list(range(6))
-    assert reachable(partial, 0.1, None).tolist() == reachable(partial, 0.1, 6).tolist() == list(range(6))
+def test_reachable_scores_give_the_top_k_of_scoring_every_candidate():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        size, k, weight = int(rng.integers(2, 60)), int(rng.integers(1, 8)), float(rng.choice([0.05, 0.1, 0.5, 1.0]))
+        partial, relevance = rng.random(size).astype(np.float32), rng.random(size).astype(np.float32)
+        asked: list[int] = []
+
+        def score(picks: np.ndarray, asked: list[int] = asked, relevance: np.ndarray = relevance) -> np.ndarray:
+            asked.extend(picks.tolist())
+            return relevance[picks]
+
+        model = reachable_scores(partial, weight, k, score)
+        assert len(asked) == len(set(asked))  # nobody scored twice
+        final, every = partial + weight * np.nan_to_num(model), partial + weight * relevance
+        top = min(k, size)
+        assert np.allclose(np.sort(final)[::-1][:top], np.sort(every)[::-1][:top])
+        assert set(np.argsort(-final, kind="stable")[:top]) == set(np.argsort(-every, kind="stable")[:top])
+        assert np.array_equal(np.isnan(model), ~np.isin(np.arange(size), asked))
+    # A confident first stage: one candidate far ahead needs only itself scored for the top 1.
+    assert np.isnan(reachable_scores(np.array([0.9, 0.2, 0.1]), 0.1, 1, lambda picks: np.ones(len(picks))))[1:].all()
+    assert not np.isnan(reachable_scores(np.array([0.9, 0.2]), 0.1, None, lambda picks: np.ones(len(picks)))).any()
 
 
 def test_the_model_scores_only_candidates_that_can_reach_the_top_k(overlap_reranker):

@@ -11,7 +11,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -162,16 +162,29 @@ def blended(model: np.ndarray, bi_encoder: np.ndarray | float, lexical: np.ndarr
     return (model_weight * model + weights.bi_encoder * bi_encoder + weights.lexical * lexical).astype(np.float32)
 
 
-def reachable(partial: np.ndarray, model_weight: float, k: int | None) -> np.ndarray:
-    """Indices of the candidates worth a model pass: those whose ``partial`` score (everything but
-    the model's share) plus the most the model can add (``model_weight`` times a relevance in [0, 1])
-    reaches the k-th best partial score. The others stay below k candidates whatever the model says,
-    so scoring them cannot change the top ``k``; a confident first stage leaves few to score.
-    Every candidate when ``k`` is None or not below their number."""
+def reachable_scores(partial: np.ndarray, model_weight: float, k: int | None,
+                     score: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The model's scores of the candidates that can still reach the top ``k``; NaN for the others.
+
+    ``partial`` is each candidate's score without the model's share, which adds ``model_weight``
+    times a relevance in [0, 1]; ``score`` scores candidates by index. The ``k`` best by partial
+    score are scored first; the lowest final score among them is a floor the k-th best final score
+    cannot fall below, so a candidate whose partial score plus ``model_weight`` stays under it can
+    never enter the top ``k`` and is not scored. The top ``k`` is exactly what scoring every
+    candidate gives; a confident first stage leaves few to score. Every candidate is scored when
+    ``k`` is None or not below their number.
+    """
+    model = np.full(len(partial), np.nan, dtype=np.float32)
     if k is None or not 0 < k < len(partial):
-        return np.arange(len(partial))
-    kth_best = np.partition(partial, len(partial) - k)[len(partial) - k]
-    return np.flatnonzero(partial + model_weight >= kth_best)
+        model[:] = score(np.arange(len(partial)))
+        return model
+    first = np.argsort(-partial, kind="stable")[:k]
+    model[first] = score(first)
+    floor = float((partial[first] + model_weight * model[first]).min())
+    rest = np.flatnonzero(np.isnan(model) & (partial + model_weight >= floor))
+    if len(rest):
+        model[rest] = score(rest)
+    return model
 
 
 # A name written like code: snake_case, kebab-case, camelCase or letters with digits. Only such names
@@ -389,9 +402,9 @@ class Router:
     def rerank_mode(self, kind: ItemKind) -> Literal["cross-encoder", "none"]:
         """How candidates of ``kind`` are scored: the router's ``rerank``, with ``"auto"`` resolved by
         the model (``auto_rerank``; other models rerank). The bundled model skips its pass for tools,
-        where the committed full run shows +0.004 MRR on BFCL for 170 ms instead of 26 ms at 100
-        tools, and runs it for tables: +0.004 MRR on Spider's 80 tables at 108 ms p50, within budget
-        because few candidates can still reach the top k (:func:`reachable`)."""
+        where the committed full run shows +0.004 MRR on BFCL for 187 ms instead of 32 ms p50 at 100
+        tools, and runs it for tables: +0.004 MRR on Spider's 80 tables at 99 ms p50, within budget
+        because few candidates can still reach the top k (:func:`reachable_scores`)."""
         if self.rerank != "auto":
             return self.rerank
         choice = getattr(self.reranker, "auto_rerank", {}).get(kind, "cross-encoder")
@@ -448,7 +461,7 @@ class Router:
             query: The request text.
             kind: ``"tool"`` or ``"table"``. Defaults to "tool".
             k: The top-k the caller will keep: sizes the first-stage cut-off, and the model scores
-                only candidates that can still reach the top k (see :func:`reachable`). Defaults to all.
+                only candidates that can still reach the top k (see :func:`reachable_scores`). Defaults to all.
             items: Score these instead of the registry's items of ``kind``. Defaults to None.
         """
         text = clean_query(query)
@@ -507,8 +520,8 @@ class Router:
                       ).astype(np.float32)
         model = np.full(len(texts), np.nan, dtype=np.float32)
         if reranks:
-            scored = reachable(scores, model_weight, k)
-            model[scored] = self.reranker.score(text, [texts[i] for i in scored])
+            model = reachable_scores(scores, model_weight, k,
+                                     lambda picks: self.reranker.score(text, [texts[i] for i in picks]))
             scores = (scores + model_weight * np.nan_to_num(model)).astype(np.float32)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
         return [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
