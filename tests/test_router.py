@@ -350,11 +350,48 @@ def test_the_model_scores_only_candidates_that_can_reach_the_top_k(overlap_reran
         {"name": "currency_rates", "description": "Exchange rates of a currency", "parameters": {"type": "object"}}])
     query = "convert this amount of money to another currency"
     whole = router.rank(query, k=None)
-    scored_whole = scored.pop()
-    assert scored_whole == len(whole)
+    assert sum(scored) == len(whole)
+    scored.clear()
     overlap_reranker.cache.clear()
     top = router.rank(query, k=2)
-    assert 2 <= scored.pop() < scored_whole
+    assert 2 <= sum(scored) < len(whole)
     assert [(s.item.name, s.score) for s in top[:2]] == [(s.item.name, s.score) for s in whole[:2]]
     skipped = [s for s in top if math.isnan(s.model_score)]
     assert skipped and all(s.score + 0.2 < top[1].score for s in skipped)
+    # Kept items do not count against k, and are scored whatever their rank: the selection is the
+    # one scoring every candidate gives.
+    overlap_reranker.cache.clear()
+    kept = [whole[0].item.name, whole[-1].item.name]
+    picked = router.select_tools(query, k=1, always=kept)
+    full = {s.item.name: s.score for s in whole}
+    assert [(s.name, s.reason) for s in picked] == [(kept[0], "always"), (kept[1], "always"),
+                                                     (whole[1].item.name, "ranked")]
+    assert [s.score for s in picked] == [full[s.name] for s in picked]
+    explanation = router.explain(query, k=1, always=kept)
+    assert explanation.rerank == "cross-encoder" and explanation.selections == picked
+
+
+def test_reachable_scores_score_everything_when_the_bound_cannot_help_or_hold():
+    calls: list[int] = []
+
+    def score_with(values: np.ndarray):
+        return lambda picks: calls.append(len(picks)) or values[picks]
+
+    partial = np.array([0.9, 0.5, 0.1, 0.0])
+    # The model alone (no partial scores): nobody can be spared, so one call scores all.
+    assert not np.isnan(reachable_scores(np.zeros(4), 1.0, 1, score_with(np.full(4, 0.5)))).any()
+    assert calls == [4]
+    calls.clear()
+    # Scores outside [0, 1] (a custom reranker's logits) or NaN break the bound: everything is scored.
+    for values in (np.array([3.0, -2.0, 5.0, 1.0]), np.array([np.nan, 0.2, 0.3, 0.4])):
+        model = reachable_scores(partial, 0.1, 1, score_with(values))
+        assert np.allclose(model, values, equal_nan=True)
+    assert calls == [1, 4, 1, 4]
+
+
+def test_names_with_letters_beyond_ascii_are_found():
+    from toolrouter.router import named_items, names_index
+
+    index = names_index(["año_2024", "ventas_año", "get_weather"])
+    assert named_items("compara año_2024 con ventas_año", index) == ["año_2024", "ventas_año"]
+    assert named_items("用get_weather查一下天气", index) == ["get_weather"]

@@ -207,6 +207,8 @@ def explanation_rows(explanation: Explanation) -> list[dict[str, Any]]:
         choice = selected.get(name)
         if choice is not None:
             why = choice.reason + (f": {choice.note}" if choice.note else "")
+        elif explanation.rerank == "cross-encoder" and math.isnan(scored.model_score):
+            why = f"beyond k={explanation.k}, not reranked (could not reach it)"
         elif explanation.threshold is not None and scored.score < explanation.threshold:
             why = "below threshold"
         else:
@@ -234,6 +236,12 @@ def explanation_summary(explanation: Explanation) -> str:
         how = f"all reranked (no first stage at or below {FULL_RERANK_LIMIT} {kind})"
     else:
         how = f"the {explanation.first_stage} first stage passed {len(explanation.ranking)} candidates to the reranker"
+    if explanation.rerank == "none":
+        how += " (rerank none: e5 and BM25 alone)"
+    else:
+        scored = sum(not math.isnan(s.model_score) for s in explanation.ranking)
+        if scored < len(explanation.ranking):
+            how += f", whose model scored {scored} (the rest could not reach the top k)"
     threshold = "none" if explanation.threshold is None else f"{explanation.threshold:.3f}"
     return f"{explanation.pool} {kind}; {how}; k={explanation.k}; threshold: {threshold}"
 

@@ -105,12 +105,15 @@ class Explanation:
         query: The text routed on (cleaned; from the latest user intent when ``messages`` were given).
         kind: ``"tool"`` or ``"table"``.
         selections: What ``select_tools``/``select_tables`` return for the same arguments.
-        ranking: Every scored candidate, best first, with its score components.
+        ranking: Every candidate the first stage passed on, best first, with its score components
+            (``model_score`` NaN where the model did not score it: see :func:`reachable_scores`).
         pool: Items of ``kind`` in the registry.
         first_stage: The first stage that picked the candidates, or None when the pool was
             reranked whole (at most :data:`FULL_RERANK_LIMIT` items).
         threshold: The minimum score in force, or None.
         k: The ranked items asked for.
+        rerank: How the candidates were scored: ``"cross-encoder"`` or ``"none"`` (see
+            :meth:`Router.rerank_mode`).
     """
 
     query: str
@@ -121,6 +124,7 @@ class Explanation:
     first_stage: FirstStage | None
     threshold: float | None
     k: int
+    rerank: Literal["cross-encoder", "none"] = "none"
 
 
 @dataclass(frozen=True)
@@ -158,32 +162,42 @@ def blended(model: np.ndarray, bi_encoder: np.ndarray | float, lexical: np.ndarr
     """The final score of an ensemble model: the model's relevance mixed with the e5
     bi-encoder's (:func:`bi_encoder_relevance`) and BM25's (:func:`~toolrouter.retrieve.lexical_relevance`)
     by ``weights`` (the model's :class:`~toolrouter.rerank.Blend` for the item kind)."""
-    model_weight = 1.0 - weights.bi_encoder - weights.lexical
-    return (model_weight * model + weights.bi_encoder * bi_encoder + weights.lexical * lexical).astype(np.float32)
+    return (weights.model_weight * model + weights.bi_encoder * bi_encoder + weights.lexical * lexical
+            ).astype(np.float32)
 
 
 def reachable_scores(partial: np.ndarray, model_weight: float, k: int | None,
-                     score: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+                     score: Callable[[np.ndarray], np.ndarray], must: Iterable[int] = ()) -> np.ndarray:
     """The model's scores of the candidates that can still reach the top ``k``; NaN for the others.
 
     ``partial`` is each candidate's score without the model's share, which adds ``model_weight``
-    times a relevance in [0, 1]; ``score`` scores candidates by index. The ``k`` best by partial
-    score are scored first; the lowest final score among them is a floor the k-th best final score
-    cannot fall below, so a candidate whose partial score plus ``model_weight`` stays under it can
-    never enter the top ``k`` and is not scored. The top ``k`` is exactly what scoring every
-    candidate gives; a confident first stage leaves few to score. Every candidate is scored when
-    ``k`` is None or not below their number.
+    times a relevance in [0, 1]; ``score`` scores candidates by index; ``must`` are scored in any
+    case (items a selection keeps whatever their rank). The ``k`` best by partial score are scored
+    first; the lowest final score among them is a floor the k-th best final score cannot fall below,
+    so a candidate whose partial score plus ``model_weight`` stays under it can never enter the top
+    ``k`` and is not scored. The top ``k`` (its items, order and scores) is exactly what scoring
+    every candidate gives; a confident first stage leaves few to score. Every candidate is scored,
+    in one call, when ``k`` is None or not below their number, when none could be spared anyway,
+    and when the model's first scores fall outside [0, 1] (the bound would not hold).
     """
-    model = np.full(len(partial), np.nan, dtype=np.float32)
-    if k is None or not 0 < k < len(partial):
-        model[:] = score(np.arange(len(partial)))
-        return model
-    first = np.argsort(-partial, kind="stable")[:k]
-    model[first] = score(first)
-    floor = float((partial[first] + model_weight * model[first]).min())
-    rest = np.flatnonzero(np.isnan(model) & (partial + model_weight >= floor))
-    if len(rest):
-        model[rest] = score(rest)
+    size = len(partial)
+    model = np.full(size, np.nan, dtype=np.float32)
+    every = np.arange(size)
+    if k is not None and 0 < k < size:
+        kth_best = np.partition(partial, size - k)[size - k]
+        if (partial + model_weight < kth_best).any():
+            scored = np.zeros(size, dtype=bool)
+            scored[np.argsort(-partial, kind="stable")[:k]] = True
+            scored[list(must)] = True
+            first = np.flatnonzero(scored)
+            model[first] = score(first)
+            if np.all((model[first] >= 0.0) & (model[first] <= 1.0)):
+                top = np.sort(partial[first] + model_weight * model[first])[::-1][:k]
+                rest = np.flatnonzero(~scored & (partial + model_weight >= top[-1]))
+                if len(rest):
+                    model[rest] = score(rest)
+                return model
+    model[every] = score(every)
     return model
 
 
@@ -192,10 +206,11 @@ def reachable_scores(partial: np.ndarray, model_weight: float, k: int | None,
 _CODE_NAME = re.compile(r"[A-Za-z0-9][_-][A-Za-z0-9]|[a-z][A-Z]|[A-Za-z][0-9]|[0-9][A-Za-z]")
 # Shorter names ("A1", "v2") are too likely to be ordinary words of a request.
 MIN_NAMED_LENGTH = 4
-# Words of a request that may be a name: ASCII identifier characters (what tool names are made of)
-# joined by namespace separators, so a name written against another script is still a word
-# (``ask_codexで``, ``用get_weather查``).
-_NAME_TOKEN = re.compile(r"[A-Za-z0-9_-]+(?:[.:/][A-Za-z0-9_-]+)*")
+# Words of a request that may be a name: identifier characters joined by namespace separators.
+_NAME_TOKEN = re.compile(r"[\w-]+(?:[.:/][\w-]+)*")
+# The ASCII runs of such a word: a name written against another script (``ask_codexで``,
+# ``用get_weather查``) is read as one longer word above.
+_ASCII_NAME_TOKEN = re.compile(r"[A-Za-z0-9_-]+(?:[.:/][A-Za-z0-9_-]+)*")
 # Namespace separators: registry namespaces and the MCP gateway (``server__tool``), MCP clients
 # (``mcp__server__tool``), dotted and path-like names.
 _NAMESPACE = re.compile(r"__|[.:/]")
@@ -236,7 +251,9 @@ def named_items(query: str, index: dict[str, list[str]]) -> list[str]:
     A short name shared by several namespaces (``github__search``, ``gitlab__search``) names all of them.
     """
     found: dict[str, None] = {}
-    for token in _NAME_TOKEN.findall(query):
+    words = (part for word in _NAME_TOKEN.findall(query)
+             for part in (word, *(_ASCII_NAME_TOKEN.findall(word) if not word.isascii() else ())))
+    for token in words:
         token = token.lower().strip("-")
         # A namespaced token that is a registry name means that tool, not its namesakes.
         for name in index.get(token) or index.get(short_name(token), ()):
@@ -464,6 +481,12 @@ class Router:
                 only candidates that can still reach the top k (see :func:`reachable_scores`). Defaults to all.
             items: Score these instead of the registry's items of ``kind``. Defaults to None.
         """
+        return self._rank(query, kind, k, items, k, set())
+
+    def _rank(self, query: str, kind: ItemKind, k: int | None, items: Sequence[Item] | None,
+              exact: int | None, keep: set[str]) -> list[ScoredItem]:
+        """:meth:`rank`, with the model's pass exact for the top ``exact`` and for the items named
+        in ``keep`` (a selection's kept items, which do not count against its ``k``)."""
         text = clean_query(query)
         pool = list(items) if items is not None else [i for i in self.registry.values() if i.kind == kind]
         if not pool:
@@ -502,10 +525,12 @@ class Router:
             bi = bi_encoder_relevance(vectors @ EMBEDDINGS.query(text, adapter), adapter)
         if weights.lexical:
             lexical = lexical_relevance(text, texts)
-        # Everything but the model's part of each score; the model adds model_weight times [0, 1].
-        model_weight = 1.0 - weights.bi_encoder - weights.lexical if reranks else 0.0
-        scores = blended(np.zeros(len(texts), np.float32), 0.0 if bi is None else bi,
-                         0.0 if lexical is None else lexical, weights)
+        # Everything but the model's share first: the model adds its weight times [0, 1] to it.
+        scores = np.zeros(len(texts), np.float32)
+        if bi is not None:
+            scores += weights.bi_encoder * bi
+        if lexical is not None:
+            scores += weights.lexical * lexical
         group_of = np.full(len(chosen), -1)
         group_relevance = np.zeros(0, np.float32)
         if groups is not None and named is not None:
@@ -520,9 +545,10 @@ class Router:
                       ).astype(np.float32)
         model = np.full(len(texts), np.nan, dtype=np.float32)
         if reranks:
-            model = reachable_scores(scores, model_weight, k,
-                                     lambda picks: self.reranker.score(text, [texts[i] for i in picks]))
-            scores = (scores + model_weight * np.nan_to_num(model)).astype(np.float32)
+            model = reachable_scores(scores, weights.model_weight, exact,
+                                     lambda picks: self.reranker.score(text, [texts[i] for i in picks]),
+                                     [i for i, item in enumerate(chosen) if item.name in keep])
+            scores = (scores + weights.model_weight * np.nan_to_num(model)).astype(np.float32)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
         return [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
                            bi_encoder=None if bi is None else float(bi[i]),
@@ -557,9 +583,11 @@ class Router:
             item = self.registry.get(name)
             if item is not None and item.kind == kind:
                 kept.setdefault(name, reason)
-        ranked = self.rank(query, kind, k=k)
+        clean_query(query)  # an unusable query raises QueryError before it is searched for names
         for name in named_items(query, self._names_index(kind)):
             kept.setdefault(name, "named")
+        # Kept items are skipped below without counting against k: the top k + len(kept) must be exact.
+        ranked = self._rank(query, kind, k, None, k + len(kept), set(kept))
         limit = self._threshold(threshold, kind)
         selections: list[Selection] = []
         scores = {s.item.name: s.score for s in ranked}
@@ -665,8 +693,8 @@ class Router:
 
         Runs exactly what :meth:`select_tools` (``kind="tool"``) or :meth:`select_tables`
         (``kind="table"``, foreign-key bridges included) run with the same arguments, and returns
-        their selections together with every scored candidate's first-stage rank and score, the
-        reranker's score, the blended components and the threshold.
+        their selections together with every candidate's first-stage rank and score, the
+        reranker's score (where it ran), the blended components and the threshold.
 
         Args:
             query: The request. For tools, derived from ``messages`` when None. Defaults to None.
@@ -695,7 +723,8 @@ class Router:
         staged = self.candidate_count(pool, k) < pool
         return Explanation(query=clean_query(text) if ranking else text, kind=kind, selections=selections,
                            ranking=ranking, pool=pool, first_stage=self.first_stage if staged else None,
-                           threshold=self._threshold(threshold, kind) if ranking else None, k=k)
+                           threshold=self._threshold(threshold, kind) if ranking else None, k=k,
+                           rerank=self.rerank_mode(kind))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the registry (atomically) to ``path``."""

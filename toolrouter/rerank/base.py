@@ -50,6 +50,11 @@ class Blend:
         if min(self.bi_encoder, self.lexical) < 0.0 or self.bi_encoder + self.lexical > 1.0:
             raise ValueError(f"blend weights must be >= 0 with a sum <= 1, got {self}")
 
+    @property
+    def model_weight(self) -> float:
+        """The model's share of the final score: what is left by the e5 and BM25 weights."""
+        return 1.0 - self.bi_encoder - self.lexical
+
 
 class ScoreCache:
     """A thread-safe LRU map from (query, text) to score.
