@@ -142,8 +142,8 @@ DialectOption = Annotated[str | None, typer.Option(help="sqlglot dialect of the 
 DbOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL of a live database to reflect.")]
 ThresholdOption = Annotated[float | None, typer.Option(help="Minimum score to keep an item.")]
 RerankOption = Annotated[str, typer.Option(
-    help="auto: what the model's measurements favour per kind (the bundled model: none); cross-encoder: "
-         "score candidates with the model; none: e5 + BM25 only (fast).")]
+    help="auto: what the model's measurements favour per kind (the bundled model: none for tools, "
+         "cross-encoder for tables); cross-encoder: score candidates with the model; none: e5 + BM25 only (fast).")]
 
 
 @app.command()

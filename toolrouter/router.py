@@ -162,8 +162,14 @@ def blended(model: np.ndarray, bi_encoder: np.ndarray | float, lexical: np.ndarr
     """The final score of an ensemble model: the model's relevance mixed with the e5
     bi-encoder's (:func:`bi_encoder_relevance`) and BM25's (:func:`~toolrouter.retrieve.lexical_relevance`)
     by ``weights`` (the model's :class:`~toolrouter.rerank.Blend` for the item kind)."""
-    return (weights.model_weight * model + weights.bi_encoder * bi_encoder + weights.lexical * lexical
-            ).astype(np.float32)
+    return (weights.model_weight * model + retrieval_share(bi_encoder, lexical, weights)).astype(np.float32)
+
+
+def retrieval_share(bi_encoder: np.ndarray | float, lexical: np.ndarray | float,
+                    weights: Blend) -> np.ndarray | float:
+    """The part of a :func:`blended` score that is not the model's: the e5 and BM25 relevances by
+    their ``weights``. Routers compute it first to spare the model candidates it cannot lift."""
+    return weights.bi_encoder * bi_encoder + weights.lexical * lexical
 
 
 def reachable_scores(partial: np.ndarray, model_weight: float, k: int | None,
@@ -526,11 +532,8 @@ class Router:
         if weights.lexical:
             lexical = lexical_relevance(text, texts)
         # Everything but the model's share first: the model adds its weight times [0, 1] to it.
-        scores = np.zeros(len(texts), np.float32)
-        if bi is not None:
-            scores += weights.bi_encoder * bi
-        if lexical is not None:
-            scores += weights.lexical * lexical
+        scores = np.zeros(len(texts), np.float32) + retrieval_share(
+            0.0 if bi is None else bi, 0.0 if lexical is None else lexical, weights)
         group_of = np.full(len(chosen), -1)
         group_relevance = np.zeros(0, np.float32)
         if groups is not None and named is not None:
