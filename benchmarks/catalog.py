@@ -190,6 +190,11 @@ def main() -> None:
         methods[label]["p50_ms"] = round(1000 * statistics.median(seconds[1:]), 1)
         print(label, methods[label]["all"], methods[label]["p50_ms"], "ms", flush=True)
     results["embedding_seconds"] = round(indexing, 1)
+    # The reference run at an older commit (README's "main before" rows) is kept, not re-measured.
+    if args.out.exists():
+        reference = json.loads(args.out.read_text(encoding="utf-8")).get("main_before")
+        if reference is not None:
+            results["main_before"] = reference
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.out}")
 
