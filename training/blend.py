@@ -8,8 +8,10 @@ articles in 12 languages), and each held-out query is routed against it: the fir
 the router's default ``MIN_CANDIDATES`` (40), which are scored all three ways. This script reports
 the MRR (first gold item among the candidates; 0 when the first stage missed it) of every weight
 pair on a grid (``b`` in 0, 0.05 ... 1; ``l`` in 0, 0.05 ... 0.5) per kind (tool, table, and text, a
-multilingual check). For each routed kind it ships the pair with the smallest BM25 weight whose
-MRR is within one standard error of the best pair's (:func:`one_standard_error_choice`)::
+multilingual check). For tables it ships the best pair (:func:`best_choice`); for tools, the pair
+with the smallest BM25 weight whose MRR is within one standard error of the best pair's
+(:func:`one_standard_error_choice`), because the held-out tool sets disagree with a second tuning
+set about BM25 (``SHIP_RULES``)::
 
     python -m training.blend --model training/runs/stage2/model
 
@@ -34,8 +36,6 @@ from training.train import read_groups
 
 # Held-out queries routed per kind (at most; the dev set has 229 tool queries).
 QUERIES_PER_KIND = {"tool": 400, "table": 300, "text": 100}
-# The item kinds the router blends; "text" (XQuAD) is reported as a multilingual check only.
-ROUTED_KINDS = ("tool", "table")
 # (e5 weight, BM25 weight) pairs; the cross-encoder gets the rest.
 WEIGHTS = [(float(round(e5, 2)), float(round(bm25, 2)))
            for bm25 in np.arange(0, 0.51, 0.05) for e5 in np.arange(0, 1.001, 0.05) if e5 + bm25 <= 1.0 + 1e-9]
@@ -85,12 +85,20 @@ def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
                 reciprocal[weights].append(reciprocal_rank(blended(cross, bi, lexical, Blend(*weights)), gold))
         by_kind[kind] = {weight_key(w): round(float(np.mean(rr)), 4) for w, rr in reciprocal.items()}
         sizes[kind] = {"queries": len(queries), "pool": len(pool)}
-        if kind in ROUTED_KINDS:
-            best[kind] = one_standard_error_choice(reciprocal)
+        if kind in SHIP_RULES:  # "text" (XQuAD) is a multilingual check only
+            best[kind] = SHIP_RULES[kind](reciprocal)
     for choice in best.values():
         pair = weight_key((choice["bi_encoder"], choice["lexical"]))
         choice["mrr_by_kind"] = {k: by_kind[k][pair] for k in by_kind}
     return {"model": str(model), "routed": sizes, "candidates": MIN_CANDIDATES, "mrr_by_kind": by_kind, "best": best}
+
+
+def best_choice(reciprocal: dict[tuple[float, float], list[float]]) -> dict[str, Any]:
+    """The weight pair with the best MRR (then the smaller BM25 weight, then the smaller e5 weight)."""
+    mrr = {w: float(np.mean(rr)) for w, rr in reciprocal.items()}
+    top = max(reciprocal, key=lambda w: (mrr[w], -w[1], -w[0]))
+    return {"bi_encoder": top[0], "lexical": top[1], "best_mrr": round(mrr[top], 4), "best_pair": weight_key(top),
+            "standard_error": round(standard_error(reciprocal[top]), 4)}
 
 
 def one_standard_error_choice(reciprocal: dict[tuple[float, float], list[float]]) -> dict[str, Any]:
@@ -104,11 +112,24 @@ def one_standard_error_choice(reciprocal: dict[tuple[float, float], list[float]]
     """
     mrr = {w: float(np.mean(rr)) for w, rr in reciprocal.items()}
     top = max(reciprocal, key=lambda w: (mrr[w], -w[1], -w[0]))
-    standard_error = float(np.std(reciprocal[top], ddof=1) / np.sqrt(len(reciprocal[top])))
-    close = [w for w in reciprocal if mrr[w] >= mrr[top] - standard_error]
+    error = standard_error(reciprocal[top])
+    close = [w for w in reciprocal if mrr[w] >= mrr[top] - error]
     pair = min(close, key=lambda w: (w[1], -mrr[w], w[0]))
     return {"bi_encoder": pair[0], "lexical": pair[1], "best_mrr": round(mrr[top], 4),
-            "best_pair": weight_key(top), "standard_error": round(standard_error, 4)}
+            "best_pair": weight_key(top), "standard_error": round(error, 4)}
+
+
+def standard_error(values: list[float]) -> float:
+    """The standard error of the mean of ``values``."""
+    return float(np.std(values, ddof=1) / np.sqrt(len(values)))
+
+
+# How the pair of each kind the router blends is chosen from its grid. The held-out tool sets (Seal-Tools, ToolAlpaca,
+# ...) are worded from their tool docs and favour BM25 (best pair 0.8 e5 + 0.2 BM25); the real-catalog
+# benchmark's dev split, requests written independently of the tools, ranks worse with that much BM25
+# (hit@5 0.408 -> 0.367 routed with rerank="none"), so tools lean least on BM25 within the noise. Tables
+# have one tuning set, which the best pair follows (0.7 e5 + 0.2 BM25: held-out MRR 0.880 -> 0.891).
+SHIP_RULES = {"tool": one_standard_error_choice, "table": best_choice}
 
 
 def weight_key(weights: tuple[float, float]) -> str:

@@ -10,8 +10,9 @@ import pytest
 
 from training.blend import (
     QUERIES_PER_KIND,
-    ROUTED_KINDS,
+    SHIP_RULES,
     WEIGHTS,
+    best_choice,
     blend_table,
     dev_queries,
     one_standard_error_choice,
@@ -65,7 +66,7 @@ def test_blend_table_routes_each_query_against_its_pool_and_picks_weights_per_ki
                          for kind, qs in queries.items() for i, q in enumerate(qs)])
     table = blend_table(DEFAULT_MODEL, tmp_path, seed=13)
     assert table["routed"] == {kind: {"queries": 2, "pool": len(texts[kind])} for kind in texts}
-    assert set(table["best"]) == set(ROUTED_KINDS)
+    assert set(table["best"]) == set(SHIP_RULES) == {"tool", "table"}
     for kind, mrr in table["mrr_by_kind"].items():
         assert len(mrr) == len(WEIGHTS) and all(0.0 < value <= 1.0 for value in mrr.values())
         best = table["best"].get(kind)
@@ -83,3 +84,16 @@ def test_one_standard_error_choice_takes_the_least_bm25_within_noise_of_the_best
     # Without noise the best pair itself is chosen.
     exact = {(0.8, 0.2): [1.0, 1.0], (0.9, 0.1): [0.5, 0.5]}
     assert (one_standard_error_choice(exact)["bi_encoder"], one_standard_error_choice(exact)["lexical"]) == (0.8, 0.2)
+
+
+def test_best_choice_takes_the_best_pair_and_the_least_bm25_among_ties() -> None:
+    reciprocal = {(0.8, 0.2): [1.0, 1.0, 0.5, 1.0], (0.9, 0.1): [1.0, 1.0, 0.5, 0.5], (0.7, 0.25): [1.0, 1.0, 1.0, 0.5]}
+    choice = best_choice(reciprocal)
+    assert (choice["bi_encoder"], choice["lexical"]) == (0.8, 0.2)
+    assert choice["best_pair"] == "e5=0.8 bm25=0.2" and choice["best_mrr"] == 0.875 and choice["standard_error"] == 0.125
+
+
+def test_tables_ship_the_best_pair_and_tools_the_least_bm25_within_noise() -> None:
+    reciprocal = {(0.8, 0.2): [1.0, 1.0, 0.5, 1.0], (0.9, 0.1): [1.0, 1.0, 0.5, 0.5]}
+    assert SHIP_RULES["table"](reciprocal)["lexical"] == 0.2
+    assert SHIP_RULES["tool"](reciprocal)["lexical"] == 0.1
