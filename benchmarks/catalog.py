@@ -1,7 +1,8 @@
-"""Real-catalog benchmark: everyday requests against ~7,900 tools of 60 real services.
+"""Real-catalog benchmark: everyday requests against ~8,200 tools of 86 real services.
 
 The catalog (``benchmarks/data/catalog/tools.jsonl.gz``, built by ``catalog_build.py`` from public
-OpenAPI specs) and handwritten requests in several languages (``requests_dev.jsonl``: services
+OpenAPI specs, and ``mcp_tools.jsonl.gz``, what 26 MCP servers list over ``tools/list``, written by
+``catalog_mcp.py``) and handwritten requests in several languages (``requests_dev.jsonl``: services
 looked at while tuning; ``requests_heldout.jsonl``: services never looked at), each with every
 tool that would do the job as gold. A request is a hit at k when any gold tool is in the top k.
 
@@ -40,9 +41,12 @@ TWO_LEVEL_GROUPS = 3
 
 
 def load_catalog() -> tuple[list[dict[str, Any]], dict[str, str]]:
-    with gzip.open(DATA / "tools.jsonl.gz", "rt", encoding="utf-8") as handle:
-        tools = [json.loads(line) for line in handle]
-    services = {s["name"]: s["description"] for s in json.loads((DATA / "services.json").read_text())}
+    """Every catalog tool (the OpenAPI-built ones, then the MCP servers'), and each service's description."""
+    tools, services = [], {}
+    for tool_file, service_file in (("tools.jsonl.gz", "services.json"), ("mcp_tools.jsonl.gz", "mcp_servers.json")):
+        with gzip.open(DATA / tool_file, "rt", encoding="utf-8") as handle:
+            tools += [json.loads(line) for line in handle]
+        services |= {s["name"]: s["description"] for s in json.loads((DATA / service_file).read_text())}
     return tools, services
 
 
