@@ -38,7 +38,6 @@ class Server:
     license: str
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
-    bin: str | None = None
 
 
 SERVERS = [
@@ -96,17 +95,15 @@ def install(npm_dir: Path) -> None:
                     *(f"{s.package}@{s.version}" for s in SERVERS)], cwd=npm_dir, check=True)
 
 
-def entry_point(npm_dir: Path, server: Server) -> Path:
-    """The package's executable: its ``bin`` (the only one, or the one named like the package)."""
-    root = npm_dir / "node_modules" / server.package
-    manifest = json.loads((root / "package.json").read_text())
+def entry_point(root: Path, manifest: dict[str, Any]) -> Path:
+    """The executable of the package at ``root`` (``manifest`` is its package.json): its ``bin``, the
+    only one or the one named like the package."""
     bins = manifest.get("bin")
     if isinstance(bins, str):
         return root / bins
     if not bins:
-        raise RuntimeError(f"{server.package} has no bin entry")
-    name = server.bin or (next(iter(bins)) if len(bins) == 1 else server.package.split("/")[-1])
-    return root / bins[name]
+        raise RuntimeError(f"{manifest.get('name')} has no bin entry")
+    return root / bins[next(iter(bins)) if len(bins) == 1 else manifest["name"].split("/")[-1]]
 
 
 async def list_tools(npm_dir: Path, server: Server) -> tuple[list[dict[str, Any]], str]:
@@ -117,8 +114,9 @@ async def list_tools(npm_dir: Path, server: Server) -> tuple[list[dict[str, Any]
     from toolrouter.gateway.config import StdioServer
     from toolrouter.gateway.upstream import connect
 
-    package = json.loads((npm_dir / "node_modules" / server.package / "package.json").read_text())
-    config = StdioServer(server.name, "node", (str(entry_point(npm_dir, server)), *server.args), server.env,
+    root = npm_dir / "node_modules" / server.package
+    package = json.loads((root / "package.json").read_text())
+    config = StdioServer(server.name, "node", (str(entry_point(root, package)), *server.args), server.env,
                          str(npm_dir))
     client = types.Implementation(name="toolrouter-catalog", version="1")
     async with connect(config, LIST_TIMEOUT, client) as upstream:
