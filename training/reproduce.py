@@ -4,7 +4,9 @@
 
     python -m training.reproduce [--target toolrouter/models/default]
 
-1. ``training.data`` builds the groups (seeded), unless ``training/cache`` has them.
+1. ``training.data`` builds the groups (seeded), unless ``training/cache`` has them; ``training.language``
+   measures e5's language subspace on the training articles' XQuAD questions (package data the
+   router applies to every query vector).
 2. Stage 1 trains ``DEFAULTS`` from e5 and exports to ``<run>/stage1/model``.
 3. Stage 2 continues from that export with ``CONTINUATION`` (``<run>/stage2``).
 4. ``training.adapter`` trains the e5 query adapter (``<run>/adapter``) and exports it beside the
@@ -26,6 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from toolrouter.retrieve import LANGUAGE_SUBSPACE_FILE
+from training import language
 from training.adapter import ADAPTER_DEFAULTS, export_adapter, train_adapter
 from training.blend import blend_table
 from training.train import CONTINUATION, DEFAULTS, export, train
@@ -40,6 +44,7 @@ def main() -> None:
     if not (args.data / "train.jsonl").exists():
         subprocess.run([sys.executable, "-m", "training.data", "--out", str(args.data),
                         "--seed", str(DEFAULTS["seed"])], check=True)
+    language.build(args.data, language.SHARED_DATA, args.run / "language", LANGUAGE_SUBSPACE_FILE)
     first, second = args.run / "stage1", args.run / "stage2"
     train(args.data, first, {**DEFAULTS, "threads": 0})
     export(first, first / "model", threshold=None)
