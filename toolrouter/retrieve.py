@@ -143,7 +143,7 @@ class QueryAdapter:
         return (moved / np.linalg.norm(moved)).astype(np.float32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LanguageSubspace:
     """Where e5 places a query by the language it is written in, and where English questions sit there.
 
@@ -176,20 +176,30 @@ class LanguageSubspace:
 
 def load_language_subspace(path: Path = LANGUAGE_SUBSPACE_FILE) -> LanguageSubspace | None:
     """The :class:`LanguageSubspace` stored in ``path`` (safetensors ``basis`` and ``anchor``), or
-    None, with a warning, when there is none or it was measured on other e5 weights than
-    :func:`embedder_id` names."""
-    from safetensors import safe_open
+    None, with a warning that names the file, when there is none, it cannot be read, or it was
+    measured on other e5 weights than :func:`embedder_id` names: routing then goes on without it."""
+    from safetensors import SafetensorError, safe_open
 
     if not path.is_file():
         logger.warning("toolrouter: no language subspace at %s; query vectors keep their language", path)
         return None
-    with safe_open(str(path), framework="numpy") as stored:
-        measured_on = (stored.metadata() or {}).get("embedder")
-        if measured_on != embedder_id():
-            logger.warning("toolrouter: %s was measured on %s, not %s; query vectors keep their language",
-                           path, measured_on, embedder_id())
-            return None
-        return LanguageSubspace(stored.get_tensor("basis"), stored.get_tensor("anchor"))
+    try:
+        with safe_open(str(path), framework="numpy") as stored:
+            measured_on = (stored.metadata() or {}).get("embedder")
+            if measured_on != embedder_id():
+                logger.warning("toolrouter: %s was measured on %s, not %s; query vectors keep their language",
+                               path, measured_on, embedder_id())
+                return None
+            language = LanguageSubspace(stored.get_tensor("basis"), stored.get_tensor("anchor"))
+    except (OSError, SafetensorError, ValueError) as exc:
+        logger.warning("toolrouter: cannot read the language subspace %s (%s); query vectors keep their "
+                       "language", path, exc)
+        return None
+    if language.anchor.shape != (EMBEDDING_DIM,):
+        logger.warning("toolrouter: %s holds %d-dimensional vectors, not e5's %d; query vectors keep their "
+                       "language", path, language.anchor.shape[0], EMBEDDING_DIM)
+        return None
+    return language
 
 
 class EmbeddingCache:
@@ -212,11 +222,11 @@ class EmbeddingCache:
                  language: LanguageSubspace | None = None) -> None:
         self.directory = directory / "embeddings" / embedder_id() if directory is not None else None
         self.encoder = encoder
-        self.language = language
         self._vectors: dict[str, np.ndarray] = {}
         self._queries: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self._loaded = False
+        self.set_language(language)
 
     def model(self) -> E5Encoder:
         """The e5 encoder."""
@@ -225,6 +235,18 @@ class EmbeddingCache:
 
             self.encoder = shared_encoder()
         return self.encoder
+
+    @property
+    def language(self) -> LanguageSubspace | None:
+        """The language subspace applied to query vectors (see :meth:`set_language`)."""
+        return self._language
+
+    def set_language(self, language: LanguageSubspace | None) -> None:
+        """Apply ``language`` to query vectors from now on (None: none); recent queries are forgotten,
+        since they were embedded with the previous one."""
+        with self._lock:
+            self._language = language
+            self._queries.clear()
 
     def passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """L2-normalized passage embeddings, encoding only the texts not seen before.
@@ -251,8 +273,9 @@ class EmbeddingCache:
             cached = self._queries.get(key)
         if cached is None:
             cached = self.model().encode([text], QUERY_PREFIX)[0]
-            if self.language is not None:
-                cached = self.language.apply(cached)
+            language = self._language
+            if language is not None:
+                cached = language.apply(cached)
             with self._lock:
                 self._queries[key] = cached
                 while len(self._queries) > QUERY_CACHE_SIZE:

@@ -1,4 +1,4 @@
-"""Measure e5's language subspace: what the router takes out of a request's vector before routing it.
+"""Measure e5's language subspace: the directions the router resets in every request's vector.
 
 multilingual-e5-small places a question partly by the language it is written in: the mean vector of
 the same XQuAD questions differs from language to language by an offset that says nothing about
@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from training.adapter import query_vectors
+from training.data import DEFAULT_DATA
 from training.xquad_groups import XQUAD_LANGUAGES
 
 logger = logging.getLogger("training")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # The language whose mean coordinates every query takes: tool and table texts are mostly English.
 ANCHOR_LANGUAGE = "en"
 # Singular values below this share of the largest are numerical rank deficiency, not a language.
@@ -42,13 +42,16 @@ def training_questions(data: Path, shared: Path) -> dict[str, list[str]]:
     out, in the same (parallel) order in every language."""
     held_out = set(json.loads((data / "manifest.json").read_text())["held_out"]["xquad_articles"])
     questions: dict[str, list[str]] = {}
+    ids: dict[str, list[str]] = {}
     for language in XQUAD_LANGUAGES:
         articles = json.loads((shared / "xquad" / f"xquad.{language}.json").read_text(encoding="utf-8"))["data"]
-        questions[language] = [qa["question"] for article in articles if article["title"] not in held_out
-                               for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
-    counts = {len(texts) for texts in questions.values()}
-    if len(counts) != 1:
-        raise ValueError(f"XQuAD languages are not parallel: question counts {sorted(counts)}")
+        kept = [qa for article in articles if article["title"] not in held_out
+                for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
+        questions[language] = [qa["question"] for qa in kept]
+        ids[language] = [qa["id"] for qa in kept]
+    for language in XQUAD_LANGUAGES:
+        if ids[language] != ids[ANCHOR_LANGUAGE]:
+            raise ValueError(f"XQuAD {language} is not parallel to {ANCHOR_LANGUAGE}: its question ids differ")
     return questions
 
 
@@ -85,7 +88,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("training/cache"))
-    parser.add_argument("--shared", type=Path, default=SHARED_DATA)
+    parser.add_argument("--shared", type=Path, default=DEFAULT_DATA, help="the shared/data folder")
     parser.add_argument("--run", type=Path, default=Path("training/runs/language"))
     parser.add_argument("--target", type=Path, default=LANGUAGE_SUBSPACE_FILE)
     args = parser.parse_args()

@@ -28,10 +28,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from toolrouter.retrieve import LANGUAGE_SUBSPACE_FILE
+from toolrouter.retrieve import EMBEDDINGS, LANGUAGE_SUBSPACE_FILE, load_language_subspace
 from training import language
 from training.adapter import ADAPTER_DEFAULTS, export_adapter, train_adapter
 from training.blend import blend_table
+from training.data import DEFAULT_DATA
 from training.train import CONTINUATION, DEFAULTS, export, train
 
 
@@ -44,7 +45,8 @@ def main() -> None:
     if not (args.data / "train.jsonl").exists():
         subprocess.run([sys.executable, "-m", "training.data", "--out", str(args.data),
                         "--seed", str(DEFAULTS["seed"])], check=True)
-    language.build(args.data, language.SHARED_DATA, args.run / "language", LANGUAGE_SUBSPACE_FILE)
+    language.build(args.data, DEFAULT_DATA, args.run / "language", LANGUAGE_SUBSPACE_FILE)
+    EMBEDDINGS.set_language(load_language_subspace())  # the later steps route with the new subspace
     first, second = args.run / "stage1", args.run / "stage2"
     train(args.data, first, {**DEFAULTS, "threads": 0})
     export(first, first / "model", threshold=None)

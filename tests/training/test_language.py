@@ -18,12 +18,15 @@ ARTICLES = {"Weather": "Why does it rain more in autumn?", "Trade": "Which port 
             "Held": "Who wrote the ninety-five theses?"}
 
 
-def write_xquad(shared: Path, data: Path, drop: str | None = None) -> None:
+def write_xquad(shared: Path, data: Path, shuffled: str | None = None) -> None:
+    """XQuAD-shaped files; the ``shuffled`` language lists its articles in another order."""
     (shared / "xquad").mkdir(parents=True)
     for language in XQUAD_LANGUAGES:
         articles = [{"title": title, "paragraphs": [{"context": "...", "qas": [
             {"id": title, "question": f"[{language}] {question}", "answers": []}]}]}
-            for title, question in ARTICLES.items() if not (language == drop and title == "Trade")]
+            for title, question in ARTICLES.items()]
+        if language == shuffled:
+            articles.reverse()
         (shared / "xquad" / f"xquad.{language}.json").write_text(json.dumps({"data": articles}))
     data.mkdir()
     (data / "manifest.json").write_text(json.dumps({"held_out": {"xquad_articles": ["Held"]}}))
@@ -37,8 +40,8 @@ def test_training_questions_leave_the_held_out_articles_out(tmp_path):
 
 
 def test_questions_that_are_not_parallel_are_refused(tmp_path):
-    write_xquad(tmp_path / "shared", tmp_path / "data", drop="th")
-    with pytest.raises(ValueError, match="not parallel"):
+    write_xquad(tmp_path / "shared", tmp_path / "data", shuffled="th")
+    with pytest.raises(ValueError, match="th is not parallel"):
         training_questions(tmp_path / "data", tmp_path / "shared")
 
 
