@@ -425,10 +425,10 @@ class Router:
     def rerank_mode(self, kind: ItemKind) -> Literal["cross-encoder", "none"]:
         """How candidates of ``kind`` are scored: the router's ``rerank``, with ``"auto"`` resolved by
         the model (``auto_rerank``; other models rerank). The bundled model skips its pass for tools,
-        where the committed full run shows +0.004 MRR on BFCL for 187 ms instead of 32 ms p50 at 100
-        tools, and runs it for tables: +0.006 MRR on held-out tables (−0.003 on Spider's 80 tables,
-        within noise) at 101 ms p50, within budget because few candidates can still reach the top
-        k (:func:`reachable_scores`)."""
+        where the committed full run shows +0.006 MRR on BFCL (and −0.007 cross-lingually) for 166 ms
+        instead of 27 ms p50 at 100 tools, and runs it for tables: +0.006 MRR on held-out tables
+        (−0.003 on Spider's 80 tables, within noise) at 82 ms p50, within budget because few
+        candidates can still reach the top k (:func:`reachable_scores`)."""
         if self.rerank != "auto":
             return self.rerank
         choice = getattr(self.reranker, "auto_rerank", {}).get(kind, "cross-encoder")
