@@ -27,7 +27,8 @@ import numpy as np
 
 from training.adapter import query_vectors
 from training.data import DEFAULT_DATA
-from training.xquad_groups import XQUAD_LANGUAGES
+from training.groups import Inputs
+from training.xquad_groups import XQUAD_LANGUAGES, load_xquad
 
 logger = logging.getLogger("training")
 
@@ -39,20 +40,11 @@ RANK_TOLERANCE = 1e-3
 
 def training_questions(data: Path, shared: Path) -> dict[str, list[str]]:
     """Per XQuAD language, the questions of every article that ``data``'s manifest does not hold
-    out, in the same (parallel) order in every language."""
+    out, in the same (parallel) order in every language (read by :func:`load_xquad`)."""
     held_out = set(json.loads((data / "manifest.json").read_text())["held_out"]["xquad_articles"])
-    questions: dict[str, list[str]] = {}
-    ids: dict[str, list[str]] = {}
-    for language in XQUAD_LANGUAGES:
-        articles = json.loads((shared / "xquad" / f"xquad.{language}.json").read_text(encoding="utf-8"))["data"]
-        kept = [qa for article in articles if article["title"] not in held_out
-                for paragraph in article["paragraphs"] for qa in paragraph["qas"]]
-        questions[language] = [qa["question"] for qa in kept]
-        ids[language] = [qa["id"] for qa in kept]
-    for language in XQUAD_LANGUAGES:
-        if ids[language] != ids[ANCHOR_LANGUAGE]:
-            raise ValueError(f"XQuAD {language} is not parallel to {ANCHOR_LANGUAGE}: its question ids differ")
-    return questions
+    _, questions, titles = load_xquad(Inputs(shared))
+    kept = [question for question in questions if titles[question.article] not in held_out]
+    return {language: [question.text_by_language[language] for question in kept] for language in XQUAD_LANGUAGES}
 
 
 def language_subspace(centroids: np.ndarray, anchor_row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +65,10 @@ def build(data: Path, shared: Path, run: Path, target: Path) -> dict[str, object
 
     run.mkdir(parents=True, exist_ok=True)
     questions = training_questions(data, shared)
-    centroids = np.stack([query_vectors(questions[language], run / "xquad_queries.npz").mean(0)
-                          for language in XQUAD_LANGUAGES])
+    # One pass over every language's questions: the query cache is read and written once.
+    vectors = query_vectors([text for language in XQUAD_LANGUAGES for text in questions[language]],
+                            run / "xquad_queries.npz")
+    centroids = vectors.reshape(len(XQUAD_LANGUAGES), -1, vectors.shape[1]).mean(1)
     basis, anchor = language_subspace(centroids, XQUAD_LANGUAGES.index(ANCHOR_LANGUAGE))
     summary = {"embedder": embedder_id(), "languages": ",".join(XQUAD_LANGUAGES), "anchor": ANCHOR_LANGUAGE,
                "questions_per_language": str(len(questions[ANCHOR_LANGUAGE])), "rank": str(len(basis))}

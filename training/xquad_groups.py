@@ -37,11 +37,9 @@ def load_xquad(inputs: Inputs) -> tuple[dict[str, list[list[str]]], list[XquadQu
                     lang: documents[lang][a]["paragraphs"][p]["qas"][q]["question"]
                     for lang in XQUAD_LANGUAGES
                 }
-                if any(
-                    documents[lang][a]["paragraphs"][p]["qas"][q]["id"] != qa["id"]
-                    for lang in XQUAD_LANGUAGES
-                ):
-                    raise ValueError(f"XQuAD languages are not parallel at question {qa['id']}")
+                for lang in XQUAD_LANGUAGES:
+                    if documents[lang][a]["paragraphs"][p]["qas"][q]["id"] != qa["id"]:
+                        raise ValueError(f"XQuAD {lang} is not parallel to en at question {qa['id']}")
                 questions.append(XquadQuestion(a, p, texts))
     return paragraphs, questions, [article["title"] for article in documents["en"]]
 
