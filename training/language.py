@@ -6,7 +6,9 @@ what is asked. The offsets of XQuAD's 12 parallel languages span an 11-dimension
 the language centering of Libovický et al. 2020 and the language-information removal of Yang et
 al. 2021). :class:`toolrouter.retrieve.LanguageSubspace` sets a query's coordinates there to the
 English questions' mean, so a German or Chinese request meets English tool docs as its translation
-would; item vectors stay as e5 computes and caches them.
+would; item vectors stay as e5 computes and caches them. The file also keeps the mean of every
+question's vector after that move (``query_mean``): the direction a request points to whatever it
+asks, by which the router tells hub items (close to every request) from relevant ones.
 
 Only the questions of XQuAD's training articles are used: the articles ``training/data.py`` holds
 out (the quality benchmark's cross-lingual set is drawn from them) are left out::
@@ -57,11 +59,11 @@ def language_subspace(centroids: np.ndarray, anchor_row: int) -> tuple[np.ndarra
 
 
 def build(data: Path, shared: Path, run: Path, target: Path) -> dict[str, object]:
-    """Embed the questions, compute the subspace and write it to ``target`` (safetensors ``basis``
-    and ``anchor``, with the e5 weights it was measured on as metadata)."""
+    """Embed the questions, compute the subspace and write it to ``target`` (safetensors ``basis``,
+    ``anchor`` and ``query_mean``, with the e5 weights it was measured on as metadata)."""
     from safetensors.numpy import save_file
 
-    from toolrouter.retrieve import embedder_id
+    from toolrouter.retrieve import LanguageSubspace, embedder_id
 
     run.mkdir(parents=True, exist_ok=True)
     questions = training_questions(data, shared)
@@ -70,9 +72,11 @@ def build(data: Path, shared: Path, run: Path, target: Path) -> dict[str, object
                             run / "xquad_queries.npz")
     centroids = vectors.reshape(len(XQUAD_LANGUAGES), -1, vectors.shape[1]).mean(1)
     basis, anchor = language_subspace(centroids, XQUAD_LANGUAGES.index(ANCHOR_LANGUAGE))
+    language = LanguageSubspace(basis, anchor, np.zeros_like(anchor))
+    query_mean = np.mean([language.apply(vector) for vector in vectors], axis=0, dtype=np.float32)
     summary = {"embedder": embedder_id(), "languages": ",".join(XQUAD_LANGUAGES), "anchor": ANCHOR_LANGUAGE,
                "questions_per_language": str(len(questions[ANCHOR_LANGUAGE])), "rank": str(len(basis))}
-    save_file({"basis": basis, "anchor": anchor}, str(target), metadata=summary)
+    save_file({"basis": basis, "anchor": anchor, "query_mean": query_mean}, str(target), metadata=summary)
     logger.info("wrote %s: %s", target, summary)
     return summary
 
