@@ -22,6 +22,7 @@ from toolrouter.retrieve import (
     hub_offsets,
     lexical_relevance,
     load_language_subspace,
+    relevance_cosines,
 )
 
 TEXTS = [
@@ -259,6 +260,8 @@ def test_hub_offsets_take_most_from_texts_close_to_every_request():
     language = EMBEDDINGS.language
     closeness = vectors @ language.query_mean
     np.testing.assert_allclose(offsets, HUB_WEIGHT * (closeness - closeness.mean()), atol=1e-6)
+    query = EMBEDDINGS.query("bill Acme for the March consulting work")
+    np.testing.assert_allclose(relevance_cosines(vectors, query), vectors @ query - offsets, atol=1e-6)
     try:
         EMBEDDINGS.set_language(None)
         assert not hub_offsets(vectors).any()

@@ -426,6 +426,13 @@ def hub_offsets(vectors: np.ndarray) -> np.ndarray:
     return (HUB_WEIGHT * (closeness - closeness.mean())).astype(np.float32)
 
 
+def relevance_cosines(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+    """The e5 cosines of a query vector to item vectors, less each item's :func:`hub_offsets`: what
+    the first stage ranks by and the blend maps to a relevance. The offsets are computed per call
+    (one matrix-vector product), so they always follow the current language subspace."""
+    return (vectors @ query_vector - hub_offsets(vectors)).astype(np.float32)
+
+
 class FirstStageIndex:
     """BM25 and/or e5 over a fixed list of texts; :meth:`candidates` returns fused top indices.
 
@@ -451,14 +458,14 @@ class FirstStageIndex:
             self._bm25 = bm25_index(texts)
         if method in ("hybrid", "e5"):
             self._vectors = item_vectors(texts, summaries)
-            self._hub_offsets = hub_offsets(self._vectors)
 
     def rankings(self, query: str) -> list[np.ndarray]:
         """Each retriever's ranking of item indices, best first.
 
         e5 ranks every item. BM25 ranks only the items that share a term with the query: ordering
         the rest would rank them by their position in the registry, and in the fusion that would
-        push early items ahead of what e5 found (a request in another language often shares no term).
+        push early items ahead of what e5 found (a request in another language often shares no term);
+        e5 ranks by :func:`relevance_cosines`.
         """
         rankings = []
         if self._bm25 is not None:
@@ -467,7 +474,7 @@ class FirstStageIndex:
             ranking = np.argsort(-scores, kind="stable")
             rankings.append(ranking[scores[ranking] > 0])
         if self._vectors is not None:
-            scores = self._vectors @ EMBEDDINGS.query(query, self.query_adapter) - self._hub_offsets
+            scores = relevance_cosines(self._vectors, EMBEDDINGS.query(query, self.query_adapter))
             rankings.append(np.argsort(-scores, kind="stable"))
         return rankings
 

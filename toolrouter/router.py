@@ -29,9 +29,9 @@ from toolrouter.retrieve import (
     FirstStageIndex,
     GroupIndex,
     QueryAdapter,
-    hub_offsets,
     item_vectors,
     lexical_relevance,
+    relevance_cosines,
 )
 
 # Registries with at most this many items of a kind are cross-encoded whole (no first stage).
@@ -152,8 +152,9 @@ class Selection:
 
 
 def bi_encoder_relevance(cosines: np.ndarray, adapter: QueryAdapter | None = None) -> np.ndarray:
-    """e5 cosine similarity mapped to [0, 1]: e5 cosines of unrelated texts sit near ``E5_COSINE_FLOOR``;
-    cosines of an adapted query (``adapter``) are mapped by the adapter's own range."""
+    """e5 cosine similarity (hub-corrected: :func:`~toolrouter.retrieve.relevance_cosines`) mapped to
+    [0, 1]: e5 cosines of unrelated texts sit near ``E5_COSINE_FLOOR``; cosines of an adapted query
+    (``adapter``) are mapped by the adapter's own range."""
     floor, ceiling = (adapter.cosine_floor, adapter.cosine_ceiling) if adapter is not None else (E5_COSINE_FLOOR, 1.0)
     return np.clip((cosines - floor) / (ceiling - floor), 0.0, 1.0).astype(np.float32)
 
@@ -530,7 +531,7 @@ class Router:
         if weights.bi_encoder:
             adapter = self._query_adapter(kind)
             vectors = item_vectors(texts, summaries_of(chosen))
-            bi = bi_encoder_relevance(vectors @ EMBEDDINGS.query(text, adapter) - hub_offsets(vectors), adapter)
+            bi = bi_encoder_relevance(relevance_cosines(vectors, EMBEDDINGS.query(text, adapter)), adapter)
         if weights.lexical:
             lexical = lexical_relevance(text, texts)
         # Everything but the model's share first: the model adds its weight times [0, 1] to it.

@@ -64,7 +64,7 @@ def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
     """MRR per pair of blend weights and kind, and the pair to ship for each kind the router routes."""
     from toolrouter.rerank import Blend
     from toolrouter.rerank.bundled import load_bundled
-    from toolrouter.retrieve import EMBEDDINGS, FirstStageIndex, lexical_relevance
+    from toolrouter.retrieve import EMBEDDINGS, FirstStageIndex, lexical_relevance, relevance_cosines
     from toolrouter.router import MIN_CANDIDATES, bi_encoder_relevance, blended
 
     reranker = load_bundled(model)
@@ -79,7 +79,8 @@ def blend_table(model: Path, data: Path, seed: int) -> dict[str, Any]:
             texts = [pool[i] for i in index.candidates(group["query"], MIN_CANDIDATES)]
             gold = np.isin(texts, group["positives"])
             cross = np.asarray(reranker.score(group["query"], texts), dtype=np.float32)
-            bi = bi_encoder_relevance(EMBEDDINGS.similarities(group["query"], texts, adapter), adapter)
+            cosines = relevance_cosines(EMBEDDINGS.passages(texts), EMBEDDINGS.query(group["query"], adapter))
+            bi = bi_encoder_relevance(cosines, adapter)
             lexical = lexical_relevance(group["query"], texts)
             for weights in WEIGHTS:
                 reciprocal[weights].append(reciprocal_rank(blended(cross, bi, lexical, Blend(*weights)), gold))
