@@ -101,8 +101,8 @@ def test_query_adapter_moves_the_query_and_keeps_it_a_unit_vector():
     assert np.allclose(EMBEDDINGS.query(query, identity), vector, atol=1e-6)
     moved = EMBEDDINGS.query(query, toward(TEXTS[2], query, 3.0))
     assert np.linalg.norm(moved) == pytest.approx(1.0, abs=1e-5)
-    plain = EMBEDDINGS.similarities(query, TEXTS)
-    adapted = EMBEDDINGS.similarities(query, TEXTS, toward(TEXTS[2], query, 3.0))
+    plain = EMBEDDINGS.passages(TEXTS) @ vector
+    adapted = EMBEDDINGS.passages(TEXTS) @ moved
     assert plain.argmax() == 1 and adapted.argmax() == 2
     with pytest.raises(ValueError, match="cosine_floor must be below cosine_ceiling"):
         QueryAdapter(identity.weight, 0.5, 0.5)

@@ -290,11 +290,6 @@ class EmbeddingCache:
                     self._queries.pop(next(iter(self._queries)))
         return cached if adapter is None else adapter.apply(cached)
 
-    def similarities(self, query: str, texts: Sequence[str], adapter: QueryAdapter | None = None) -> np.ndarray:
-        """Cosine similarity of the query (moved by ``adapter``) to each text (e5 ``query:``/``passage:``
-        embeddings)."""
-        return self.passages(texts) @ self.query(query, adapter)
-
     def forget_queries(self) -> None:
         """Drop the recent query vectors, so the next queries are encoded again (timing runs do)."""
         with self._lock:
