@@ -22,6 +22,7 @@ from toolrouter.retrieve import (
     hub_offsets,
     lexical_relevance,
     load_language_subspace,
+    move_language,
     relevance_cosines,
 )
 
@@ -215,6 +216,9 @@ def test_language_subspace_sets_the_language_coordinates_to_the_anchor():
     language = LanguageSubspace(basis, np.array([0.5, 0.0, 0.0, 0.0], np.float32), np.zeros(4, np.float32))
     moved = language.apply(np.array([0.0, 0.6, 0.8, 0.0], np.float32))
     np.testing.assert_allclose(moved, np.array([0.5, 0.0, 0.8, 0.0]) / np.hypot(0.5, 0.8), atol=1e-6)
+    rows = np.array([[0.0, 0.6, 0.8, 0.0], [0.3, 0.0, 0.0, 0.4]], np.float32)
+    np.testing.assert_allclose(move_language(rows, basis, language.anchor),
+                               np.stack([language.apply(row) for row in rows]), atol=1e-6)
     with pytest.raises(ValueError, match=r"\(rank, dim\) basis, a \(dim,\) anchor and a \(dim,\) query mean"):
         LanguageSubspace(basis, np.zeros(3, np.float32), np.zeros(4, np.float32))
     with pytest.raises(ValueError, match="query mean"):

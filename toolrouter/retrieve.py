@@ -178,8 +178,15 @@ class LanguageSubspace:
 
     def apply(self, vector: np.ndarray) -> np.ndarray:
         """The query vector with its language coordinates set to English's, re-normalized."""
-        moved = vector - self.basis.T @ (self.basis @ vector) + self.anchor
-        return (moved / np.linalg.norm(moved)).astype(np.float32)
+        return move_language(vector, self.basis, self.anchor)
+
+
+def move_language(vectors: np.ndarray, basis: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """Query vectors (one, or one per row) with their coordinates in the subspace ``basis`` spans
+    replaced by ``anchor`` and re-normalized: :meth:`LanguageSubspace.apply`, also for training
+    code that measures a subspace before it has one."""
+    moved = vectors - (vectors @ basis.T) @ basis + anchor
+    return (moved / np.linalg.norm(moved, axis=-1, keepdims=True)).astype(np.float32)
 
 
 def load_language_subspace(path: Path = LANGUAGE_SUBSPACE_FILE) -> LanguageSubspace | None:

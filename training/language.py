@@ -63,7 +63,7 @@ def build(data: Path, shared: Path, run: Path, target: Path) -> dict[str, object
     ``anchor`` and ``query_mean``, with the e5 weights it was measured on as metadata)."""
     from safetensors.numpy import save_file
 
-    from toolrouter.retrieve import LanguageSubspace, embedder_id
+    from toolrouter.retrieve import embedder_id, move_language
 
     run.mkdir(parents=True, exist_ok=True)
     questions = training_questions(data, shared)
@@ -72,8 +72,7 @@ def build(data: Path, shared: Path, run: Path, target: Path) -> dict[str, object
                             run / "xquad_queries.npz")
     centroids = vectors.reshape(len(XQUAD_LANGUAGES), -1, vectors.shape[1]).mean(1)
     basis, anchor = language_subspace(centroids, XQUAD_LANGUAGES.index(ANCHOR_LANGUAGE))
-    language = LanguageSubspace(basis, anchor, np.zeros_like(anchor))
-    query_mean = np.mean([language.apply(vector) for vector in vectors], axis=0, dtype=np.float32)
+    query_mean = move_language(vectors, basis, anchor).mean(axis=0, dtype=np.float32)
     summary = {"embedder": embedder_id(), "languages": ",".join(XQUAD_LANGUAGES), "anchor": ANCHOR_LANGUAGE,
                "questions_per_language": str(len(questions[ANCHOR_LANGUAGE])), "rank": str(len(basis))}
     save_file({"basis": basis, "anchor": anchor, "query_mean": query_mean}, str(target), metadata=summary)
