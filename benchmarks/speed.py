@@ -47,6 +47,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -531,6 +532,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         start = time.perf_counter()
         results[name] = section()
         results[name]["seconds"] = round(time.perf_counter() - start, 1)
+        # Sections re-run alone (--sections) may come from another machine than the rest.
+        results[name]["measured"] = {"date": date.today().isoformat(), "cpu_native_bf16": results["cpu_native_bf16"]}
         write(results, args.out)
     print(json.dumps(results, indent=1))
 

@@ -13,6 +13,7 @@ from toolrouter.retrieve import (
     MAX_SHARDS,
     EmbeddingCache,
     FirstStageIndex,
+    GroupIndex,
     LanguageSubspace,
     QueryAdapter,
     bm25_terms,
@@ -271,3 +272,14 @@ def test_hub_offsets_take_most_from_texts_close_to_every_request():
         assert not hub_offsets(vectors).any()
     finally:
         EMBEDDINGS.set_language(language)
+
+
+def test_group_cosines_are_hub_corrected_like_item_cosines():
+    texts = ["Go back to the previous page", "Take a screenshot of the page",
+             "Create an invoice for a customer", "List a customer's invoices", "Refund a charge"]
+    groups = GroupIndex(["browser", "browser", "billing", "billing", None], EMBEDDINGS.passages(texts))
+    assert groups.names == ["browser", "billing"] and groups.item_group.tolist() == [0, 0, 1, 1, -1]
+    query = EMBEDDINGS.query("bill Acme for the March consulting work")
+    plain = groups.centroids @ query
+    np.testing.assert_allclose(groups.cosines(query), plain - hub_offsets(groups.centroids), atol=1e-6)
+    assert not np.allclose(groups.cosines(query), plain)

@@ -536,8 +536,9 @@ class GroupIndex:
         return len(self.names)
 
     def cosines(self, query_vector: np.ndarray) -> np.ndarray:
-        """Each group's cosine similarity to the query vector."""
-        return self.centroids @ query_vector
+        """Each group's cosine similarity to the query vector, hub-corrected as items' are
+        (:func:`relevance_cosines`): a service of short generic tools sits close to every request."""
+        return relevance_cosines(self.centroids, query_vector)
 
     def named(self, query: str) -> np.ndarray:
         """A boolean per group: does the request name it (``on Slack``, ``google calendar``)?"""
