@@ -58,6 +58,9 @@ def test_count_tokens_counts_cjk_characters():
     ("Hubspot_PostMarketingV3MarketingEventsEventsCreate", None, "Create a marketing event",
      "Hubspot: create marketing events. Create a marketing event"),
     ("send_message", "slack", "Post a message to a channel", "slack: send message. Post a message to a channel"),
+    ("Sendgrid_DELETEV3ApiKeysApiKeyId", None, "Delete an API key.",
+     "Sendgrid: delete api keys key id. Delete an API key."),
+    ("Sendgrid_GETV3Templates", None, "", "Sendgrid: get templates"),
     ("calculate_triangle_area", None, "Calculate the area of a triangle given its base and height.",
      "calculate triangle area. Calculate the area of a triangle given its base and height."),
 ])

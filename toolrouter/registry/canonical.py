@@ -161,7 +161,8 @@ def _fit(render: Callable[[dict[str, Any]], str], steps: list[dict[str, Any]], m
 SUMMARY_WORDS = 40
 _NAME_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _VERSION = re.compile(r"v?\d+")
-_API_VERSION = re.compile(r"(?<![A-Za-z])[Vv]\d+|(?<=[a-z])V\d+")
+# ``v2``, ``…PostV3…`` and, after an upper-case word, ``GETV3``/``POSTV3`` (Sendgrid-style names).
+_API_VERSION = re.compile(r"(?<![A-Za-z])[Vv]\d+|(?<=[a-z])V\d+|(?<=[A-Z]{2})V\d+")
 HTTP_METHODS = frozenset(("get", "post", "put", "patch", "delete"))
 _SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)")
 
