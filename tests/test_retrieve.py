@@ -23,6 +23,7 @@ from toolrouter.retrieve import (
     hub_offsets,
     lexical_relevance,
     load_language_subspace,
+    matrix_vector,
     move_language,
     relevance_cosines,
 )
@@ -283,3 +284,12 @@ def test_group_cosines_are_hub_corrected_like_item_cosines():
     plain = groups.centroids @ query
     np.testing.assert_allclose(groups.cosines(query), plain - hub_offsets(groups.centroids), atol=1e-6)
     assert not np.allclose(groups.cosines(query), plain)
+
+
+def test_matrix_vector_matches_numpy_for_read_only_and_empty_inputs():
+    rng = np.random.default_rng(5)
+    matrix = rng.normal(size=(3000, 384)).astype(np.float32)
+    vector = rng.normal(size=384).astype(np.float32)
+    vector.setflags(write=False)
+    np.testing.assert_allclose(matrix_vector(matrix, vector), matrix @ vector, rtol=1e-5, atol=1e-4)
+    assert matrix_vector(np.zeros((0, 384), np.float32), vector).shape == (0,)
