@@ -350,7 +350,7 @@ class Router:
         self._groups: tuple[int, GroupIndex | None] | None = None
         self._names: dict[ItemKind, tuple[int, dict[str, list[str]]]] = {}
         self._pools: dict[ItemKind, tuple[int, list[Item]]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: cached indexes are built from the cached pool
 
     def __repr__(self) -> str:
         return f"Router(model={self.model!r}, registry={self.registry!r})"
@@ -485,8 +485,7 @@ class Router:
         with self._lock:
             cached = self._names.get(kind)
             if cached is None or cached[0] != self.registry.version:
-                names = (item.name for item in self.registry.values() if item.kind == kind)
-                cached = (self.registry.version, names_index(names))
+                cached = (self.registry.version, names_index(item.name for item in self._pool(kind)))
                 self._names[kind] = cached
             return cached[1]
 
