@@ -63,6 +63,13 @@ def test_explain_tools_and_tables(tiny_model_dir, tmp_path):
     assert [row["selected"] for row in data["candidates"]] == [True, False, False]
     assert data["candidates"][1]["why"] == "beyond k=1"
     assert data["selected"][0]["name"] == data["candidates"][0]["name"]
+    assert data["query"] == data["routed_text"] == "carbon footprint of my trip"
+
+    result = runner.invoke(app, ["explain", "--tools", str(EXAMPLES / "announcement_tools.json"), "-m",
+                                 str(tiny_model_dir), "work out the carbon footprint: 300 km by car"])
+    assert result.exit_code == 0, result.output
+    assert "tools for: work out the carbon footprint: 300 km by car (routed on: work out the carbon footprint)" in (
+        " ".join(result.output.split()))
 
     result = runner.invoke(app, ["explain", "--ddl", str(EXAMPLES / "announcement_tables.sql"), "--dialect", "mysql",
                                  "-m", str(tiny_model_dir), "which customers bought products"])

@@ -395,3 +395,18 @@ def test_names_with_letters_beyond_ascii_are_found():
     index = names_index(["año_2024", "ventas_año", "get_weather"])
     assert named_items("compara año_2024 con ventas_año", index) == ["año_2024", "ventas_año"]
     assert named_items("用get_weather查一下天气", index) == ["get_weather"]
+
+
+def test_payload_does_not_route(overlap_reranker):
+    """The text a request carries (after a colon, in quotes) is not what it asks a tool to do."""
+    router = Router(overlap_reranker)
+    router.add_tools([
+        {"name": "create_ticket", "description": "Create a ticket in the issue tracker"},
+        {"name": "show_checkout_page", "description": "Show the checkout page of the shop with its prices"},
+    ])
+    for request in ("create a ticket: the checkout page of the shop shows no prices",
+                    "create a ticket called 'checkout page of the shop shows no prices'"):
+        assert [s.name for s in router.select_tools(request, k=1)] == ["create_ticket"]
+    explanation = router.explain("create a ticket: the checkout page of the shop shows no prices", k=1)
+    assert explanation.query == "create a ticket: the checkout page of the shop shows no prices"
+    assert explanation.routed_text == "create a ticket"

@@ -279,13 +279,15 @@ def explain(
         raise fail(str(exc)) from exc
     table_rows = explanation_rows(explanation)
     if as_json:
-        console.print_json(json.dumps({"query": explanation.query, "kind": explanation.kind,
+        console.print_json(json.dumps({"query": explanation.query, "routed_text": explanation.routed_text,
+                                       "kind": explanation.kind,
                                        "pool": explanation.pool, "first_stage": explanation.first_stage,
                                        "k": explanation.k, "threshold": explanation.threshold,
                                        "selected": [selection_json(s) for s in explanation.selections],
                                        "candidates": table_rows}))
         return
-    table = Table(title=plain(f"{kind}s for: {explanation.query}"), title_justify="left",
+    routed = "" if explanation.routed_text == explanation.query else f" (routed on: {explanation.routed_text})"
+    table = Table(title=plain(f"{kind}s for: {explanation.query}{routed}"), title_justify="left",
                   caption=plain(explanation_summary(explanation)), caption_justify="left")
     grouped = any(row["group"] for row in table_rows)
     columns = [("#", "right"), ("name", "left"), ("first stage", "right"), ("model", "right"), ("e5", "right"),

@@ -19,6 +19,7 @@ import numpy as np
 
 from toolrouter.conversation import called_tools, routing_query
 from toolrouter.errors import ToolrouterError
+from toolrouter.payload import without_payload
 from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
 from toolrouter.registry.items import Item, ItemKind, TableItem, ToolItem
@@ -115,6 +116,8 @@ class Explanation:
         k: The ranked items asked for.
         rerank: How the candidates were scored: ``"cross-encoder"`` or ``"none"`` (see
             :meth:`Router.rerank_mode`).
+        routed_text: What the first stage and the scorers read: ``query`` without the payload it
+            carries (:func:`toolrouter.payload.without_payload`).
     """
 
     query: str
@@ -126,6 +129,7 @@ class Explanation:
     threshold: float | None
     k: int
     rerank: Literal["cross-encoder", "none"] = "none"
+    routed_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -506,7 +510,7 @@ class Router:
               exact: int | None, keep: set[str]) -> list[ScoredItem]:
         """:meth:`rank`, with the model's pass exact for the top ``exact`` and for the items named
         in ``keep`` (a selection's kept items, which do not count against its ``k``)."""
-        text = clean_query(query)
+        text = without_payload(clean_query(query))
         pool = list(items) if items is not None else self._pool(kind)
         if not pool:
             return []
@@ -737,10 +741,11 @@ class Router:
             raise ValueError(f"kind must be one of 'tool', 'table', got {kind!r}")
         pool = len(self._pool(kind))
         staged = self.candidate_count(pool, k) < pool
-        return Explanation(query=clean_query(text) if ranking else text, kind=kind, selections=selections,
+        query = clean_query(text) if ranking else text
+        return Explanation(query=query, kind=kind, selections=selections,
                            ranking=ranking, pool=pool, first_stage=self.first_stage if staged else None,
                            threshold=self._threshold(threshold, kind) if ranking else None, k=k,
-                           rerank=self.rerank_mode(kind))
+                           rerank=self.rerank_mode(kind), routed_text=without_payload(query) if ranking else text)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the registry (atomically) to ``path``."""

@@ -288,6 +288,7 @@ def test_the_playground_ranks_the_registry_and_recent_requests(upstream):
         not_json = httpx.post(f"{root(proxy)}/inspect/rank", content=b"[1]")
 
     assert tools["source"] == "registry" and tools["pool"] == 12 and len(tools["ranking"]) == 12
+    assert tools["query"] == tools["routed_text"] == "the stock and the news"
     assert [(row["name"], row["kept"]) for row in tools["ranking"][:3]] == [
         ("get_stock", True), ("get_news", True), ("get_weather", False)]
     assert [row["rank"] for row in tools["ranking"]] == list(range(1, 13))

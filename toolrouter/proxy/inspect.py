@@ -215,7 +215,8 @@ def explanation_json(explanation: Explanation, source: str) -> dict[str, Any]:
     ranked = {scored.item.name for scored in explanation.ranking}
     ranking += [{"rank": None, "name": selection.name, "score": score_json(selection.score), "kept": True,
                  "reason": selection.reason} for selection in explanation.selections if selection.name not in ranked]
-    return {"query": explanation.query, "kind": explanation.kind, "k": explanation.k, "source": source,
+    return {"query": explanation.query, "routed_text": explanation.routed_text, "kind": explanation.kind,
+            "k": explanation.k, "source": source,
             "pool": explanation.pool, "threshold": score_json(explanation.threshold), "ranking": ranking}
 
 
