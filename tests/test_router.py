@@ -397,16 +397,23 @@ def test_names_with_letters_beyond_ascii_are_found():
     assert named_items("用get_weather查一下天气", index) == ["get_weather"]
 
 
-def test_payload_does_not_route(overlap_reranker):
-    """The text a request carries (after a colon, in quotes) is not what it asks a tool to do."""
-    router = Router(overlap_reranker)
+def test_payload_does_not_route():
+    """The text a request carries after a stated task is not what it asks a tool to do; a preamble
+    before a colon is not a task, and the request routes whole."""
+    router = Router(rerank="none")
     router.add_tools([
-        {"name": "create_ticket", "description": "Create a ticket in the issue tracker"},
-        {"name": "show_checkout_page", "description": "Show the checkout page of the shop with its prices"},
+        {"name": "jira_create_issue", "description": "Create an issue (a ticket) in a Jira project"},
+        {"name": "square_create_checkout", "description": "Create a checkout page that takes a card payment"},
+        {"name": "slack_post_message", "description": "Post a message to a Slack channel"},
+        {"name": "maps_directions", "description": "Get driving directions between two places"},
     ])
-    for request in ("create a ticket: the checkout page of the shop shows no prices",
-                    "create a ticket called 'checkout page of the shop shows no prices'"):
-        assert [s.name for s in router.select_tools(request, k=1)] == ["create_ticket"]
-    explanation = router.explain("create a ticket: the checkout page of the shop shows no prices", k=1)
-    assert explanation.query == "create a ticket: the checkout page of the shop shows no prices"
-    assert explanation.routed_text == "create a ticket"
+    routed = {}
+    for request in ("open a jira ticket: the checkout button does nothing on Safari",
+                    "post in #eng on Slack: the checkout page is back up",
+                    "here's what I need: driving directions from Berlin to Hamburg"):
+        explanation = router.explain(request, k=1)
+        assert explanation.query == request
+        assert explanation.selections == router.select_tools(request, k=1)
+        routed[explanation.routed_text] = explanation.selections[0].name
+    assert routed == {"open a jira ticket": "jira_create_issue", "post in #eng on Slack": "slack_post_message",
+                      "here's what I need: driving directions from Berlin to Hamburg": "maps_directions"}

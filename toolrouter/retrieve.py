@@ -461,6 +461,9 @@ class FirstStageIndex:
             query vector the reranker's blend scores with. Defaults to None.
         summaries: One-line summaries, in item order, whose e5 vectors are averaged with the texts'
             (see :func:`item_vectors`); BM25 indexes the texts alone. Defaults to None.
+
+    Attributes:
+        vectors: The items' e5 vectors (:func:`item_vectors`), None for ``"bm25"``.
     """
 
     def __init__(self, texts: Sequence[str], method: FirstStage = "hybrid",
@@ -471,11 +474,11 @@ class FirstStageIndex:
         self.size = len(texts)
         self.query_adapter = query_adapter
         self._bm25 = None
-        self._vectors = None
+        self.vectors: np.ndarray | None = None
         if method in ("hybrid", "bm25"):
             self._bm25 = bm25_index(texts)
         if method in ("hybrid", "e5"):
-            self._vectors = item_vectors(texts, summaries)
+            self.vectors = item_vectors(texts, summaries)
 
     def rankings(self, query: str) -> list[np.ndarray]:
         """Each retriever's ranking of item indices, best first.
@@ -491,8 +494,8 @@ class FirstStageIndex:
             scores = self._bm25.get_scores(tokens) if tokens else np.zeros(self.size, np.float32)
             ranking = np.argsort(-scores, kind="stable")
             rankings.append(ranking[scores[ranking] > 0])
-        if self._vectors is not None:
-            scores = relevance_cosines(self._vectors, EMBEDDINGS.query(query, self.query_adapter))
+        if self.vectors is not None:
+            scores = relevance_cosines(self.vectors, EMBEDDINGS.query(query, self.query_adapter))
             rankings.append(np.argsort(-scores, kind="stable"))
         return rankings
 

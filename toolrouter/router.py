@@ -510,18 +510,21 @@ class Router:
               exact: int | None, keep: set[str]) -> list[ScoredItem]:
         """:meth:`rank`, with the model's pass exact for the top ``exact`` and for the items named
         in ``keep`` (a selection's kept items, which do not count against its ``k``)."""
-        text = without_payload(clean_query(query))
+        text = clean_query(query)
         pool = list(items) if items is not None else self._pool(kind)
         if not pool:
             return []
+        count = self.candidate_count(len(pool), k if k is not None else len(pool))
+        index = None
+        if count < len(pool):
+            index = self._index(kind, pool) if items is None else self._first_stage_index(kind, pool)
+        text = self._routed_text(text, kind, pool, index)
         groups = self._group_index(pool, cache=items is None) if kind == "tool" and self.groups else None
         named = groups.named(text) if groups is not None else None
-        count = self.candidate_count(len(pool), k if k is not None else len(pool))
         picked = np.arange(len(pool))
         stage_rank: dict[int, int] = {}
         fused = None
-        if count < len(pool):
-            index = self._index(kind, pool) if items is None else self._first_stage_index(kind, pool)
+        if index is not None:
             fused = index.fused(text)
             order = np.argsort(-fused, kind="stable")
             stage_rank = {int(i): rank for rank, i in enumerate(order, start=1)}
@@ -579,6 +582,22 @@ class Router:
                            group_score=float(group_relevance[group_of[i]]) if group_of[i] >= 0 else None,
                            group_named=bool(group_of[i] >= 0 and named[group_of[i]]))
                 for rank, i in enumerate(order, start=1)]
+
+    def _routed_text(self, text: str, kind: ItemKind, pool: Sequence[Item], index: FirstStageIndex | None) -> str:
+        """``text`` without its payload (:func:`~toolrouter.payload.without_payload`) where what is left
+        matches some item at least as well as the whole request does (e5 relevance over ``pool``): a
+        task before a colon routes alone, a preamble before one (``here's what I need: book a
+        flight``) keeps the request whole."""
+        stripped = without_payload(text)
+        if stripped == text:
+            return text
+        vectors = index.vectors if index is not None else None
+        if vectors is None:
+            vectors = item_vectors([item.text for item in pool], summaries_of(pool))
+        adapter = self._query_adapter(kind)
+        best_stripped, best_whole = (float(relevance_cosines(vectors, EMBEDDINGS.query(t, adapter)).max())
+                                     for t in (stripped, text))
+        return stripped if best_stripped >= best_whole else text
 
     def threshold_for(self, kind: ItemKind) -> float:
         """The calibrated no-tool threshold (``threshold="auto"``) for scores of ``kind`` as this router
@@ -741,11 +760,15 @@ class Router:
             raise ValueError(f"kind must be one of 'tool', 'table', got {kind!r}")
         pool = len(self._pool(kind))
         staged = self.candidate_count(pool, k) < pool
-        query = clean_query(text) if ranking else text
+        query, routed = text, text
+        if ranking:
+            query = clean_query(text)
+            items = self._pool(kind)
+            routed = self._routed_text(query, kind, items, self._index(kind, items) if staged else None)
         return Explanation(query=query, kind=kind, selections=selections,
                            ranking=ranking, pool=pool, first_stage=self.first_stage if staged else None,
                            threshold=self._threshold(threshold, kind) if ranking else None, k=k,
-                           rerank=self.rerank_mode(kind), routed_text=without_payload(query) if ranking else text)
+                           rerank=self.rerank_mode(kind), routed_text=routed)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the registry (atomically) to ``path``."""
