@@ -116,8 +116,9 @@ class Explanation:
         k: The ranked items asked for.
         rerank: How the candidates were scored: ``"cross-encoder"`` or ``"none"`` (see
             :meth:`Router.rerank_mode`).
-        routed_text: What the first stage and the scorers read: ``query`` without the payload it
-            carries (:func:`toolrouter.payload.without_payload`).
+        routed_text: What the first stage and the scorers read: ``query``, without the payload it
+            carries (:func:`toolrouter.payload.without_payload`) where what is left matches some item
+            at least as well as the whole query.
     """
 
     query: str
@@ -504,16 +505,17 @@ class Router:
                 only candidates that can still reach the top k (see :func:`reachable_scores`). Defaults to all.
             items: Score these instead of the registry's items of ``kind``. Defaults to None.
         """
-        return self._rank(query, kind, k, items, k, set())
+        return self._rank(query, kind, k, items, k, set())[0]
 
     def _rank(self, query: str, kind: ItemKind, k: int | None, items: Sequence[Item] | None,
-              exact: int | None, keep: set[str]) -> list[ScoredItem]:
+              exact: int | None, keep: set[str]) -> tuple[list[ScoredItem], str]:
         """:meth:`rank`, with the model's pass exact for the top ``exact`` and for the items named
-        in ``keep`` (a selection's kept items, which do not count against its ``k``)."""
+        in ``keep`` (a selection's kept items, which do not count against its ``k``); and the text
+        routed on (:meth:`_routed_text`)."""
         text = clean_query(query)
         pool = list(items) if items is not None else self._pool(kind)
         if not pool:
-            return []
+            return [], text
         count = self.candidate_count(len(pool), k if k is not None else len(pool))
         index = None
         if count < len(pool):
@@ -573,15 +575,16 @@ class Router:
                                      [i for i, item in enumerate(chosen) if item.name in keep])
             scores = (scores + weights.model_weight * np.nan_to_num(model)).astype(np.float32)
         order = sorted(range(len(chosen)), key=lambda i: (-scores[i], i))
-        return [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
-                           bi_encoder=None if bi is None else float(bi[i]),
-                           lexical=None if lexical is None else float(lexical[i]),
-                           first_stage_rank=stage_rank.get(int(picked[i])),
-                           first_stage_score=None if fused is None else float(fused[picked[i]]),
-                           group=groups.names[group_of[i]] if group_of[i] >= 0 else None,
-                           group_score=float(group_relevance[group_of[i]]) if group_of[i] >= 0 else None,
-                           group_named=bool(group_of[i] >= 0 and named[group_of[i]]))
-                for rank, i in enumerate(order, start=1)]
+        ranking = [ScoredItem(chosen[i], float(scores[i]), rank, model_score=float(model[i]),
+                              bi_encoder=None if bi is None else float(bi[i]),
+                              lexical=None if lexical is None else float(lexical[i]),
+                              first_stage_rank=stage_rank.get(int(picked[i])),
+                              first_stage_score=None if fused is None else float(fused[picked[i]]),
+                              group=groups.names[group_of[i]] if group_of[i] >= 0 else None,
+                              group_score=float(group_relevance[group_of[i]]) if group_of[i] >= 0 else None,
+                              group_named=bool(group_of[i] >= 0 and named[group_of[i]]))
+                   for rank, i in enumerate(order, start=1)]
+        return ranking, text
 
     def _routed_text(self, text: str, kind: ItemKind, pool: Sequence[Item], index: FirstStageIndex | None) -> str:
         """``text`` without its payload (:func:`~toolrouter.payload.without_payload`) where what is left
@@ -613,8 +616,8 @@ class Router:
         return self.threshold_for(kind) if value == "auto" else value
 
     def _select(self, query: str, kind: ItemKind, k: int, threshold: float | Literal["auto"] | None,
-                keep: Iterable[tuple[str, Reason]]) -> tuple[list[Selection], list[ScoredItem]]:
-        """The kept and top-k items, plus the full ranking they were taken from."""
+                keep: Iterable[tuple[str, Reason]]) -> tuple[list[Selection], list[ScoredItem], str]:
+        """The kept and top-k items, the full ranking they were taken from, and the text routed on."""
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         kept: dict[str, Reason] = {}
@@ -626,7 +629,7 @@ class Router:
         for name in named_items(query, self._names_index(kind)):
             kept.setdefault(name, "named")
         # Kept items are skipped below without counting against k: the top k + len(kept) must be exact.
-        ranked = self._rank(query, kind, k, None, k + len(kept), set(kept))
+        ranked, routed = self._rank(query, kind, k, None, k + len(kept), set(kept))
         limit = self._threshold(threshold, kind)
         selections: list[Selection] = []
         scores = {s.item.name: s.score for s in ranked}
@@ -641,7 +644,7 @@ class Router:
                 continue
             selections.append(Selection(scored.item.name, scored.score, scored.item, len(selections) + 1))
             taken += 1
-        return selections, ranked
+        return selections, ranked, routed
 
     def select_tools(
         self,
@@ -670,8 +673,9 @@ class Router:
         return self._select_tools(query, k, threshold, always, messages)[0]
 
     def _select_tools(self, query: str | None, k: int, threshold: float | Literal["auto"] | None,
-                      always: Iterable[str], messages: Any) -> tuple[list[Selection], list[ScoredItem], str]:
-        """``select_tools``'s selections, the ranking they came from, and the text routed on."""
+                      always: Iterable[str], messages: Any) -> tuple[list[Selection], list[ScoredItem], str, str]:
+        """``select_tools``'s selections, the ranking they came from, the query (given or taken from
+        ``messages``) and the text routed on."""
         keep: list[tuple[str, Reason]] = [(name, "always") for name in always]
         if messages is not None:
             keep += [(name, "called") for name in called_tools(messages)]
@@ -679,8 +683,9 @@ class Router:
                 query = routing_query(messages)
         text = query if query is not None else ""
         if not self.registry.tools:
-            return [], [], text
-        return *self._select(text, "tool", k, threshold, keep), text
+            return [], [], text, text
+        selections, ranked, routed = self._select(text, "tool", k, threshold, keep)
+        return selections, ranked, text, routed
 
     def select_tables(
         self,
@@ -703,13 +708,14 @@ class Router:
         return self._select_tables(question, k, threshold, always, expand)[0]
 
     def _select_tables(self, question: str, k: int, threshold: float | Literal["auto"] | None,
-                       always: Iterable[str], expand: Expand | None) -> tuple[list[Selection], list[ScoredItem]]:
-        """``select_tables``'s selections and the ranking they came from."""
+                       always: Iterable[str], expand: Expand | None) -> tuple[list[Selection], list[ScoredItem], str]:
+        """``select_tables``'s selections, the ranking they came from and the text routed on."""
         if expand not in ("fk", None):
             raise ValueError(f"expand must be one of 'fk', None, got {expand!r}")
         if not self.registry.tables:
-            return [], []
-        selections, ranked = self._select(question, "table", k, threshold, [(name, "always") for name in always])
+            return [], [], question
+        selections, ranked, routed = self._select(question, "table", k, threshold,
+                                                  [(name, "always") for name in always])
         if expand == "fk":
             from toolrouter.sql.joins import bridge_tables
 
@@ -717,7 +723,7 @@ class Router:
             for bridge in bridge_tables(self.registry.tables, [s.name for s in selections], priority=list(scores)):
                 selections.append(Selection(bridge.name, scores.get(bridge.name, float("nan")),
                                             self.registry[bridge.name], len(selections) + 1, "bridge", bridge.note))
-        return selections, ranked
+        return selections, ranked, routed
 
     def explain(
         self,
@@ -749,23 +755,18 @@ class Router:
         """
         if kind == "tool":
             k = 5 if k is None else k
-            selections, ranking, text = self._select_tools(query, k, threshold, always, messages)
+            selections, ranking, text, routed = self._select_tools(query, k, threshold, always, messages)
         elif kind == "table":
             if messages is not None:
                 raise ValueError("messages route tools only; pass the question as query for tables")
             k = 3 if k is None else k
             text = query if query is not None else ""
-            selections, ranking = self._select_tables(text, k, threshold, always, "fk")
+            selections, ranking, routed = self._select_tables(text, k, threshold, always, "fk")
         else:
             raise ValueError(f"kind must be one of 'tool', 'table', got {kind!r}")
         pool = len(self._pool(kind))
         staged = self.candidate_count(pool, k) < pool
-        query, routed = text, text
-        if ranking:
-            query = clean_query(text)
-            items = self._pool(kind)
-            routed = self._routed_text(query, kind, items, self._index(kind, items) if staged else None)
-        return Explanation(query=query, kind=kind, selections=selections,
+        return Explanation(query=clean_query(text) if ranking else text, kind=kind, selections=selections,
                            ranking=ranking, pool=pool, first_stage=self.first_stage if staged else None,
                            threshold=self._threshold(threshold, kind) if ranking else None, k=k,
                            rerank=self.rerank_mode(kind), routed_text=routed)
