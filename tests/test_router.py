@@ -417,3 +417,16 @@ def test_payload_does_not_route():
         routed[explanation.routed_text] = explanation.selections[0].name
     assert routed == {"open a jira ticket": "jira_create_issue", "post in #eng on Slack": "slack_post_message",
                       "here's what I need: driving directions from Berlin to Hamburg": "maps_directions"}
+
+
+def test_index_of_a_pool_listed_before_a_change_is_not_cached_as_the_new_one(overlap_reranker, announcement_tools):
+    # A request lists the pool, another thread adds a tool, then the request builds its first-stage
+    # index: that index covers the old pool and must not be served to later requests.
+    router = Router(overlap_reranker, first_stage="bm25", candidates=2)
+    router.add_tools(announcement_tools)
+    stale_pool = router._pool("tool")
+    router.add_tools([{"name": "convertCurrency", "description": "Convert an amount between currencies.",
+                       "parameters": {"type": "object", "properties": {"amount": {"type": "number"}}}}])
+    assert router._index("tool", stale_pool).size == len(stale_pool)
+    best = router.rank("convert an amount between currencies", k=1)[0]
+    assert (best.item.name, best.first_stage_rank) == ("convertCurrency", 1)

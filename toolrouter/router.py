@@ -351,8 +351,10 @@ class Router:
         self.rerank = rerank
         self.groups = groups
         self._reranker: Reranker | None = model if isinstance(model, Reranker) else None
-        self._indexes: dict[ItemKind, tuple[int, FirstStageIndex]] = {}
-        self._groups: tuple[int, GroupIndex | None] | None = None
+        # Indexes are cached with the pool (the list object) they were built from: a request that
+        # listed the pool before a concurrent add_tools must not cache its index as the new pool's.
+        self._indexes: dict[ItemKind, tuple[list[Item], FirstStageIndex]] = {}
+        self._groups: tuple[list[Item], GroupIndex | None] | None = None
         self._names: dict[ItemKind, tuple[int, dict[str, list[str]]]] = {}
         self._pools: dict[ItemKind, tuple[int, list[Item]]] = {}
         self._lock = threading.RLock()  # re-entrant: cached indexes are built from the cached pool
@@ -460,19 +462,23 @@ class Router:
                 self._pools[kind] = cached
             return cached[1]
 
-    def _index(self, kind: ItemKind, items: Sequence[Item]) -> FirstStageIndex:
+    def _index(self, kind: ItemKind, pool: list[Item]) -> FirstStageIndex:
+        """The first-stage index of ``pool`` (a :meth:`_pool` list), cached while ``pool`` is the
+        registry's current one."""
         with self._lock:
             cached = self._indexes.get(kind)
-            if cached is None or cached[0] != self.registry.version:
-                cached = (self.registry.version, self._first_stage_index(kind, items))
-                self._indexes[kind] = cached
-            return cached[1]
+            if cached is not None and cached[0] is pool:
+                return cached[1]
+            index = self._first_stage_index(kind, pool)
+            if pool is self._pool(kind):
+                self._indexes[kind] = (pool, index)
+            return index
 
-    def _group_index(self, pool: Sequence[Item], cache: bool) -> GroupIndex | None:
-        """The groups of tools ``pool`` (the registry's tools when ``cache``), or None when there are
-        fewer than two groups to tell apart."""
+    def _group_index(self, pool: Sequence[Item]) -> GroupIndex | None:
+        """The groups of tools ``pool``, or None when there are fewer than two groups to tell apart;
+        cached while ``pool`` is the registry's current tool pool (:meth:`_pool`)."""
         with self._lock:
-            if cache and self._groups is not None and self._groups[0] == self.registry.version:
+            if self._groups is not None and self._groups[0] is pool:
                 return self._groups[1]
         names = [self.registry.group_of(item) for item in pool]
         index = None
@@ -481,9 +487,9 @@ class Router:
             vectors = item_vectors([item.text for item in pool], summaries_of(pool))
             index = GroupIndex(names, vectors, descriptions)
             index = index if len(index) >= 2 else None
-        if cache:
-            with self._lock:
-                self._groups = (self.registry.version, index)
+        with self._lock:
+            if pool is self._pool("tool"):
+                self._groups = (pool, index)
         return index
 
     def _names_index(self, kind: ItemKind) -> dict[str, list[str]]:
@@ -519,9 +525,9 @@ class Router:
         count = self.candidate_count(len(pool), k if k is not None else len(pool))
         index = None
         if count < len(pool):
-            index = self._index(kind, pool) if items is None else self._first_stage_index(kind, pool)
+            index = self._index(kind, pool)
         text = self._routed_text(text, kind, pool, index)
-        groups = self._group_index(pool, cache=items is None) if kind == "tool" and self.groups else None
+        groups = self._group_index(pool) if kind == "tool" and self.groups else None
         named = groups.named(text) if groups is not None else None
         picked = np.arange(len(pool))
         stage_rank: dict[int, int] = {}
