@@ -11,6 +11,7 @@ from toolrouter.retrieve import (
     EMBEDDINGS,
     HUB_WEIGHT,
     MAX_SHARDS,
+    QUERY_VIEWS,
     EmbeddingCache,
     FirstStageIndex,
     GroupIndex,
@@ -95,6 +96,17 @@ def toward(text: str, query: str, strength: float) -> QueryAdapter:
     """An adapter ``W = strength · t qᵀ``: it adds ``strength · t`` to ``query``'s vector ``q``."""
     weight = strength * np.outer(EMBEDDINGS.passages([text])[0], EMBEDDINGS.query(query))
     return QueryAdapter(weight.astype(np.float32), cosine_floor=0.0, cosine_ceiling=1.0)
+
+
+def test_a_query_vector_averages_the_request_as_written_and_as_a_description():
+    encoder = EMBEDDINGS.model()
+    cache = EmbeddingCache(None, encoder=encoder)
+    request = "send the signed contract to the client by email"
+    views = encoder.encode([request, f"description: {request}"], "query: ")
+    expected = views.mean(axis=0) / np.linalg.norm(views.mean(axis=0))
+    assert QUERY_VIEWS == ("", "description: ")
+    np.testing.assert_allclose(cache.query(request), expected, atol=1e-5)
+    assert cache.query(request) @ views[0] < 0.999  # the description view moves it
 
 
 def test_query_adapter_moves_the_query_and_keeps_it_a_unit_vector():
