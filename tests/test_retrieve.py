@@ -181,14 +181,21 @@ def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
 
 
 def test_item_vectors_average_the_text_and_summary_views():
-    from toolrouter.retrieve import item_vectors
+    from toolrouter.retrieve import cache_key, content_hash, item_vectors
 
     texts = ["tool: Gmail_GmailUsersMessagesSend\ndescription: Sends the message.", "tool: Slack_ChatPostMessage"]
     summaries = ["Gmail: send users messages. Sends the message.", "Slack: post chat message."]
     both = item_vectors(texts, summaries)
-    assert np.allclose(both, (EMBEDDINGS.passages(texts) + EMBEDDINGS.passages(summaries)) / 2)
+    # The summary is embedded as a query ("query: ..."), under its own cache key.
+    as_queries = EMBEDDINGS.model().encode(summaries, "query: ")
+    assert np.allclose(EMBEDDINGS.passages(summaries, as_queries=True), as_queries, atol=1e-5)
+    assert not np.allclose(EMBEDDINGS.passages(summaries), as_queries, atol=1e-3)
+    assert cache_key(summaries[0], True) != cache_key(summaries[0]) == content_hash(summaries[0])
+    assert np.allclose(both, (EMBEDDINGS.passages(texts) + as_queries) / 2, atol=1e-5)
     assert np.allclose(item_vectors(texts), EMBEDDINGS.passages(texts))
-    assert np.allclose(item_vectors(texts, texts), EMBEDDINGS.passages(texts))  # a repeated view changes nothing
+    # An item without a summary keeps its text's vector.
+    mixed = item_vectors(texts, [summaries[0], None])
+    assert np.allclose(mixed[0], both[0]) and np.allclose(mixed[1], EMBEDDINGS.passages(texts[1:])[0])
     with pytest.raises(ValueError, match="1 summaries for 2 texts"):
         item_vectors(texts, summaries[:1])
 

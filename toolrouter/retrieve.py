@@ -101,6 +101,12 @@ def content_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def cache_key(text: str, as_query: bool = False) -> str:
+    """A text's key in the embedding cache: its :func:`content_hash`, marked for a text embedded as
+    a query (hex digits alone never start with ``q``), so its two vectors never share a key."""
+    return f"q{content_hash(text)}" if as_query else content_hash(text)
+
+
 def cache_dir() -> Path | None:
     """Where passage embeddings persist: ``$TOOLROUTER_CACHE_DIR``, else ``$XDG_CACHE_HOME/toolrouter``
     or ``~/.cache/toolrouter``. An empty ``TOOLROUTER_CACHE_DIR`` keeps them in memory only."""
@@ -268,19 +274,24 @@ class EmbeddingCache:
             self._language = language
             self._queries.clear()
 
-    def passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    def passages(self, texts: Sequence[str], progress: Progress | None = None, *,
+                 as_queries: bool = False) -> np.ndarray:
         """L2-normalized passage embeddings, encoding only the texts not seen before.
 
-        ``progress``, if given, is called with the number of texts encoded as they finish.
+        ``progress``, if given, is called with the number of texts encoded as they finish. With
+        ``as_queries``, the texts are item texts encoded the way e5 encodes requests (``query: …``,
+        without the language move or the query views): e5 was also trained to match a query with a
+        query, and a tool's one-line summary reads like a request for it (see :func:`item_vectors`).
         """
-        keys = [content_hash(t) for t in texts]
+        keys = [cache_key(t, as_queries) for t in texts]
         with self._lock:
             self._load_shards()
             missing = {k: t for k, t in zip(keys, texts) if k not in self._vectors}
             pending = list(missing)
+            prefix = QUERY_PREFIX if as_queries else PASSAGE_PREFIX
             for start in range(0, len(pending), SHARD_SIZE):
                 shard = pending[start : start + SHARD_SIZE]
-                vectors = self.model().encode([missing[k] for k in shard], PASSAGE_PREFIX, progress)
+                vectors = self.model().encode([missing[k] for k in shard], prefix, progress)
                 self._vectors.update(zip(shard, vectors))
                 self._write_shard(shard, vectors)
             return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, EMBEDDING_DIM), np.float32)
@@ -317,11 +328,12 @@ class EmbeddingCache:
         with self._lock:
             self._queries.clear()
 
-    def cached(self, texts: Sequence[str]) -> int:
-        """How many of ``texts`` already have a vector (in memory or on disk)."""
+    def cached(self, texts: Sequence[str], *, as_queries: bool = False) -> int:
+        """How many of ``texts`` already have a vector (in memory or on disk); ``as_queries`` as in
+        :meth:`passages`."""
         with self._lock:
             self._load_shards()
-            return sum(content_hash(t) in self._vectors for t in texts)
+            return sum(cache_key(t, as_queries) in self._vectors for t in texts)
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -412,18 +424,29 @@ def lexical_relevance(query: str, texts: Sequence[str]) -> np.ndarray:
     return (scores / max(float(scores.max()), MIN_LEXICAL_MATCH * ceiling)).astype(np.float32)
 
 
-def item_vectors(texts: Sequence[str], summaries: Sequence[str] | None = None,
+def item_vectors(texts: Sequence[str], summaries: Sequence[str | None] | None = None,
                  progress: Progress | None = None) -> np.ndarray:
-    """Each item's e5 vector: its text's passage vector, averaged with its summary's when items have
-    one (tools: :attr:`~toolrouter.registry.ToolItem.summary`), so a query's dot product with it is
-    the mean of its cosines to both. A request matches a short statement of what a tool does
-    better than a long text of parameters; the long text keeps what only parameters say."""
+    """Each item's e5 vector: its text's passage vector, averaged with its summary's where it has one
+    (tools of a group: :attr:`~toolrouter.registry.ToolItem.summary`; None: the text alone), so a
+    query's dot product with it is the mean of its cosines to both.
+
+    A request matches a short statement of what a tool does better than a long text of parameters;
+    the long text keeps what only parameters say. The summary is embedded as a query
+    (``passages(..., as_queries=True)``): a one-line summary (``Jira: create issue.``) reads like a
+    request for the tool, and e5 matches a query with a query more closely than with a passage
+    (real-catalog benchmark: hit@10 0.558 → 0.625, hit@5 0.502 → 0.520, against the summary as a passage).
+    """
     if summaries is None:
         return EMBEDDINGS.passages(texts, progress)
     if len(summaries) != len(texts):
         raise ValueError(f"{len(summaries)} summaries for {len(texts)} texts")
-    vectors = EMBEDDINGS.passages([*texts, *summaries], progress)
-    return (vectors[: len(texts)] + vectors[len(texts):]) / 2
+    vectors = EMBEDDINGS.passages(texts, progress)
+    with_summary = [i for i, summary in enumerate(summaries) if summary is not None]
+    if with_summary:
+        summary_vectors = EMBEDDINGS.passages([summaries[i] for i in with_summary], progress,  # type: ignore[misc]
+                                              as_queries=True)
+        vectors[with_summary] = (vectors[with_summary] + summary_vectors) / 2
+    return vectors
 
 
 def matrix_vector(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -473,15 +496,16 @@ class FirstStageIndex:
         method: ``"hybrid"`` (BM25 + e5, RRF-fused), ``"bm25"`` or ``"e5"``. Defaults to "hybrid".
         query_adapter: The reranker's e5 query adapter, so the first stage retrieves with the
             query vector the reranker's blend scores with. Defaults to None.
-        summaries: One-line summaries, in item order, whose e5 vectors are averaged with the texts'
-            (see :func:`item_vectors`); BM25 indexes the texts alone. Defaults to None.
+        summaries: One-line summaries (None for an item without one), in item order, whose e5
+            vectors are averaged with the texts' (see :func:`item_vectors`); BM25 indexes the
+            texts alone. Defaults to None.
 
     Attributes:
         vectors: The items' e5 vectors (:func:`item_vectors`), None for ``"bm25"``.
     """
 
     def __init__(self, texts: Sequence[str], method: FirstStage = "hybrid",
-                 query_adapter: QueryAdapter | None = None, summaries: Sequence[str] | None = None) -> None:
+                 query_adapter: QueryAdapter | None = None, summaries: Sequence[str | None] | None = None) -> None:
         if method not in ("hybrid", "bm25", "e5"):
             raise ValueError(f"first stage must be one of 'hybrid', 'bm25', 'e5', got {method!r}")
         self.method = method

@@ -229,10 +229,10 @@ _ASCII_NAME_TOKEN = re.compile(r"[A-Za-z0-9_-]+(?:[.:/][A-Za-z0-9_-]+)*")
 _NAMESPACE = re.compile(r"__|[.:/]")
 
 
-def summaries_of(items: Sequence[Item]) -> list[str] | None:
+def summaries_of(items: Sequence[Item]) -> list[str | None] | None:
     """What :func:`item_vectors` averages with the items' texts: for tools of a group (a service's
-    toolkit, an MCP server), their one-line summaries; for other tools, their texts again (no
-    change). Tables have none.
+    toolkit, an MCP server), their one-line summaries; None for other tools (their text alone),
+    and None for a list with no grouped tool (tables have none).
 
     In a service catalog many tools share the service's vocabulary in long, generated texts, and
     the summary is what sets one apart (real-catalog benchmark, dev services: hit@5 +0.05); for
@@ -240,7 +240,8 @@ def summaries_of(items: Sequence[Item]) -> list[str] | None:
     """
     if not items or not all(isinstance(item, ToolItem) for item in items):
         return None
-    return [item.summary if item.service else item.text for item in items]  # type: ignore[union-attr]
+    summaries = [item.summary if item.service else None for item in items]  # type: ignore[union-attr]
+    return summaries if any(s is not None for s in summaries) else None
 
 
 def short_name(name: str) -> str:
@@ -417,8 +418,10 @@ class Router:
         if self.first_stage == "bm25" or len(items) <= FULL_RERANK_LIMIT:
             return 0
         texts, summaries = [item.text for item in items], summaries_of(items)
-        every = list(dict.fromkeys(texts + (summaries or [])))  # a tool without a summary repeats its text
-        new = len(every) - EMBEDDINGS.cached(every)
+        distinct_texts = list(dict.fromkeys(texts))
+        distinct_summaries = list(dict.fromkeys(s for s in summaries or () if s is not None))
+        new = (len(distinct_texts) - EMBEDDINGS.cached(distinct_texts) + len(distinct_summaries)
+               - EMBEDDINGS.cached(distinct_summaries, as_queries=True))
         with encoding_progress(new, progress, f"embedding {kind}s") as advance:
             item_vectors(texts, summaries, advance)
         return new
