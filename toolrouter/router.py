@@ -528,7 +528,8 @@ class Router:
         count = self.candidate_count(len(pool), k if k is not None else len(pool))
         index = None
         if count < len(pool):
-            index = self._index(kind, pool)
+            # A caller's own items get a one-off index, built outside the router's lock.
+            index = self._index(kind, pool) if items is None else self._first_stage_index(kind, pool)
         text = self._routed_text(text, kind, pool, index)
         groups = self._group_index(pool) if kind == "tool" and self.groups else None
         named = groups.named(text) if groups is not None else None
