@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from toolrouter import Registry, Router, Selection
+from toolrouter import router as router_module
 from toolrouter.rerank import Blend
-from toolrouter.router import FULL_RERANK_LIMIT, QueryError, reachable_scores
+from toolrouter.router import FULL_RERANK_LIMIT, QueryError, name_length_penalty, reachable_scores
 
 
 @pytest.fixture()
@@ -312,6 +313,25 @@ def test_groups_given_when_adding_tools_and_their_descriptions_steer_the_ranking
     ranking = router.explain("put a meeting with the dentist in my diary", k=1).ranking
     assert ranking[0].item.name == "calendar__create_item" and not ranking[0].group_named
     assert ranking[0].group_score > next(s.group_score for s in ranking if s.group == "shop")
+
+
+def test_a_grouped_tools_longer_name_costs_it_the_log_of_its_words(overlap_reranker, monkeypatch):
+    router = Router(overlap_reranker, rerank="none")
+    router.add_tools([{"name": name, "description": "Open a new issue in a project", "parameters": {"type": "object"}}
+                      for name in ("Jira_CreateIssue", "Jira_CreateIssueFromTemplateForBoard")]
+                     + service_tools("Github") + [{"name": "shout", "description": "Say it loud"}])
+    query = "open a new issue in the WEB project"
+    ranking = {s.item.name: s for s in router.explain(query, k=5).ranking}
+    assert ranking["Jira_CreateIssue"].name_penalty == pytest.approx(router_module.NAME_LENGTH_WEIGHT * math.log(2))
+    assert ranking["Jira_CreateIssueFromTemplateForBoard"].name_penalty == pytest.approx(
+        router_module.NAME_LENGTH_WEIGHT * math.log(6))
+    assert ranking["shout"].name_penalty is None and ranking["shout"].group is None
+    assert name_length_penalty(router.registry["Jira_CreateIssue"], "Jira") == pytest.approx(
+        ranking["Jira_CreateIssue"].name_penalty)
+    monkeypatch.setattr(router_module, "NAME_LENGTH_WEIGHT", 0.0)
+    unpenalized = {s.item.name: s for s in router.explain(query, k=5).ranking}
+    for name, scored in ranking.items():
+        assert scored.score == pytest.approx(unpenalized[name].score - (scored.name_penalty or 0.0), abs=1e-6)
 
 
 def test_reachable_scores_give_the_top_k_of_scoring_every_candidate():

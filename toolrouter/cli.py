@@ -219,6 +219,7 @@ def explanation_rows(explanation: Explanation) -> list[dict[str, Any]]:
                      "model_score": optional_score(scored.model_score), "e5": optional_score(scored.bi_encoder),
                      "bm25": optional_score(scored.lexical), "group": scored.group,
                      "group_score": optional_score(scored.group_score), "group_named": scored.group_named,
+                     "name_penalty": optional_score(scored.name_penalty),
                      "score": optional_score(scored.score)})
     ranked = {row["name"] for row in rows}
     for choice in explanation.selections:
@@ -226,7 +227,8 @@ def explanation_rows(explanation: Explanation) -> list[dict[str, Any]]:
             rows.append({"rank": None, "name": choice.name, "selected": True,
                          "why": choice.reason + (f": {choice.note}" if choice.note else ""),
                          "first_stage_rank": None, "first_stage_score": None, "model_score": None, "e5": None,
-                         "bm25": None, "group": None, "group_score": None, "group_named": False, "score": None})
+                         "bm25": None, "group": None, "group_score": None, "group_named": False,
+                         "name_penalty": None, "score": None})
     return rows
 
 
@@ -300,7 +302,11 @@ def explain(
         cells = ["" if row[key] is None else f"{row[key]:.3f}" for key in ("model_score", "e5", "bm25")]
         if grouped:
             group = "" if row["group"] is None else f"{row['group']} ({row['group_score']:.3f}"
-            cells.append(group + (", named)" if row["group_named"] else ")") if group else "")
+            if group and row["group_named"]:
+                group += ", named"
+            if group and row["name_penalty"]:
+                group += f", name −{row['name_penalty']:.3f}"
+            cells.append(group + ")" if group else "")
         cells.append("" if row["score"] is None else f"{row['score']:.3f}")
         table.add_row("" if row["rank"] is None else str(row["rank"]), plain(row["name"]), stage, *cells,
                       plain(row["why"]), style="bold" if row["selected"] else "dim")
