@@ -315,21 +315,26 @@ def test_groups_given_when_adding_tools_and_their_descriptions_steer_the_ranking
     assert ranking[0].group_score > next(s.group_score for s in ranking if s.group == "shop")
 
 
-def test_a_grouped_tools_longer_name_costs_it_the_log_of_its_words(overlap_reranker, monkeypatch):
+JIRA_OPERATIONS = ("CreateIssue", "CreateIssueFromTemplateForBoard", "GetIssue", "DeleteIssue", "AssignIssue",
+                   "AddComment", "ListProjects", "GetUser", "AddWorklog", "DoTransition")
+
+
+def test_a_large_groups_longer_tool_names_cost_the_log_of_their_words(overlap_reranker, monkeypatch):
     router = Router(overlap_reranker, rerank="none")
-    router.add_tools([{"name": name, "description": "Open a new issue in a project", "parameters": {"type": "object"}}
-                      for name in ("Jira_CreateIssue", "Jira_CreateIssueFromTemplateForBoard")]
+    router.add_tools([{"name": f"Jira_{operation}", "description": "Work with the issues of a project",
+                       "parameters": {"type": "object"}} for operation in JIRA_OPERATIONS]
                      + service_tools("Github") + [{"name": "shout", "description": "Say it loud"}])
     query = "open a new issue in the WEB project"
-    ranking = {s.item.name: s for s in router.explain(query, k=5).ranking}
-    assert ranking["Jira_CreateIssue"].name_penalty == pytest.approx(router_module.NAME_LENGTH_WEIGHT * math.log(2))
-    assert ranking["Jira_CreateIssueFromTemplateForBoard"].name_penalty == pytest.approx(
-        router_module.NAME_LENGTH_WEIGHT * math.log(6))
-    assert ranking["shout"].name_penalty is None and ranking["shout"].group is None
-    assert name_length_penalty(router.registry["Jira_CreateIssue"], "Jira") == pytest.approx(
-        ranking["Jira_CreateIssue"].name_penalty)
+    ranking = {s.item.name: s for s in router.explain(query, k=20).ranking}
+    weight = router_module.NAME_LENGTH_WEIGHT
+    assert ranking["Jira_CreateIssue"].name_penalty == pytest.approx(weight * math.log(2))
+    assert ranking["Jira_CreateIssueFromTemplateForBoard"].name_penalty == pytest.approx(weight * math.log(6))
+    assert name_length_penalty(router.registry["Jira_GetUser"], "Jira") == pytest.approx(weight * math.log(2))
+    # A group of two tools and a tool of no group keep their scores.
+    assert ranking["Github_ListIssues"].group == "Github" and ranking["Github_ListIssues"].name_penalty is None
+    assert ranking["shout"].group is None and ranking["shout"].name_penalty is None
     monkeypatch.setattr(router_module, "NAME_LENGTH_WEIGHT", 0.0)
-    unpenalized = {s.item.name: s for s in router.explain(query, k=5).ranking}
+    unpenalized = {s.item.name: s for s in router.explain(query, k=20).ranking}
     for name, scored in ranking.items():
         assert scored.score == pytest.approx(unpenalized[name].score - (scored.name_penalty or 0.0), abs=1e-6)
 

@@ -558,7 +558,8 @@ class GroupIndex:
     with it. Only groups of at least :data:`MIN_GROUP_SIZE` tools count.
 
     Args:
-        groups: Each item's group name (None for none), in item order.
+        groups: Each item's group name (None for none), in item order; ``sizes`` holds each kept
+            group's number of tools.
         vectors: The items' e5 passage vectors, in item order.
         descriptions: Group name → description, for the groups that have one. Defaults to none.
     """
@@ -574,6 +575,7 @@ class GroupIndex:
         self.names = [name for name, indices in members.items() if len(indices) >= MIN_GROUP_SIZE]
         self.keys = [group_key(name) for name in self.names]
         self.item_group = np.full(len(groups), -1, dtype=np.int64)
+        self.sizes = np.array([len(members[name]) for name in self.names], dtype=np.int64)
         centroids = np.zeros((len(self.names), vectors.shape[1] if len(vectors) else EMBEDDING_DIM), np.float32)
         described = {n: d for n, d in (descriptions or {}).items() if n in members and d.strip()}
         description_vectors = dict(zip(described, EMBEDDINGS.passages(
