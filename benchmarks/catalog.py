@@ -10,8 +10,9 @@ tool that would do the job as gold. A request is a hit at k when any gold tool i
     python benchmarks/catalog.py --tune          # grid of group weights on the dev split only
 
 Methods side by side: BM25, e5, the hybrid first stage, the router without and with groups
-(services as given by the catalog, with their descriptions), with ``rerank="none"`` and the
-cross-encoder, and a two-level variant (best groups first, then their tools by e5).
+(services as given by the catalog, with their descriptions; and, with ``rerank="none"``, groups
+derived from the tool names alone), with ``rerank="none"`` and the cross-encoder, and a two-level
+variant (best groups first, then their tools by e5).
 """
 
 from __future__ import annotations
@@ -61,11 +62,14 @@ def spec(tool: dict[str, Any]) -> dict[str, Any]:
     return {"name": tool["name"], "description": tool["description"], "parameters": tool["parameters"]}
 
 
-def build_router(tools: list[dict[str, Any]], services: dict[str, str], *, grouped: bool, **options: Any) -> Router:
-    """A router over the catalog: with ``grouped``, each service added as a group with its description;
+def build_router(tools: list[dict[str, Any]], services: dict[str, str], *, grouped: bool,
+                 from_names: bool = False, **options: Any) -> Router:
+    """A router over the catalog: with ``grouped``, each service added as a group with its description
+    (with ``from_names``, the tools added plainly and grouped by what their names state, as a user who
+    gives no groups gets: ``Gmail_…`` → ``Gmail``, ``slack__…`` → ``slack``, no descriptions);
     without, plain tools and no group scoring."""
     router = Router(groups=grouped, **options)
-    if not grouped:
+    if not grouped or from_names:
         router.add_tools([spec(t) for t in tools], progress=False)
         return router
     by_service: dict[str, list[dict[str, Any]]] = {}
@@ -183,13 +187,14 @@ def main() -> None:
         print(method, methods[f"first_stage_{method}"]["all"], flush=True)
     methods["two_level_groups"] = metrics(two_level_rankings(tools, services, queries), requests)
     print("two level", methods["two_level_groups"]["all"], flush=True)
-    variants = [("router_rerank_none", False, "none"), ("router_rerank_none_groups", True, "none")]
+    variants = [("router_rerank_none", False, "none"), ("router_rerank_none_groups", True, "none"),
+                ("router_rerank_none_name_groups", "names", "none")]
     if not args.skip_cross_encoder:
         variants += [("router_cross_encoder", False, "cross-encoder"),
                      ("router_cross_encoder_groups", True, "cross-encoder")]
     for label, grouped, rerank in variants:
-        router = plain if label == "router_rerank_none" else build_router(tools, services, grouped=grouped,
-                                                                          rerank=rerank)
+        router = plain if label == "router_rerank_none" else build_router(
+            tools, services, grouped=bool(grouped), from_names=grouped == "names", rerank=rerank)
         if hasattr(router.reranker, "cache"):
             router.reranker.cache.clear()  # variants share the process-wide model: no scores carried over
         rankings, seconds = router_rankings(router, queries)
