@@ -87,6 +87,24 @@ def test_explain_tools_and_tables(tiny_model_dir, tmp_path):
     rows = json.loads(result.output)["candidates"]
     assert {(row["group"], row["group_named"]) for row in rows} == {("Slack", True), ("Telegram", False)}
     assert all(0.0 <= row["group_score"] <= 1.0 for row in rows)
+    assert all(row["name_penalty"] is None for row in rows)  # groups of two tools: no name-length prior
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps([{"name": f"Jira_{action}{thing}", "description": f"{action} {thing.lower()}s",
+                                    "parameters": {"type": "object"}}
+                                   for action in ("Create", "Delete") for thing in ("Issue", "Comment", "Worklog",
+                                                                                    "IssueLinkType", "ProjectRole")]
+                                  + json.loads(grouped.read_text())))
+    result = runner.invoke(app, ["explain", "--tools", str(catalog), "-m", str(tiny_model_dir), "--json", "-k", "10",
+                                 "create an issue in Jira"])
+    assert result.exit_code == 0, result.output
+    penalties = {row["name"]: row["name_penalty"] for row in json.loads(result.output)["candidates"]}
+    assert penalties["Jira_CreateIssueLinkType"] > penalties["Jira_CreateIssue"] > 0
+    assert penalties["Slack_SendMessage"] is None  # Slack's two tools are too few for the prior
+    result = runner.invoke(app, ["explain", "--tools", str(catalog), "-m", str(tiny_model_dir), "-k", "10",
+                                 "create an issue in Jira"], env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    assert "Jira (" in result.output and f"name −{penalties['Jira_CreateIssue']:.3f})" in result.output
 
     result = runner.invoke(app, ["explain", "--tools", str(EXAMPLES / "announcement_tools.json"), "--kind", "column",
                                  "-m", str(tiny_model_dir), "q"])
