@@ -187,14 +187,15 @@ def main() -> None:
         print(method, methods[f"first_stage_{method}"]["all"], flush=True)
     methods["two_level_groups"] = metrics(two_level_rankings(tools, services, queries), requests)
     print("two level", methods["two_level_groups"]["all"], flush=True)
-    variants = [("router_rerank_none", False, "none"), ("router_rerank_none_groups", True, "none"),
-                ("router_rerank_none_name_groups", "names", "none")]
+    # (label, grouped, groups from names, rerank)
+    variants = [("router_rerank_none", False, False, "none"), ("router_rerank_none_groups", True, False, "none"),
+                ("router_rerank_none_name_groups", True, True, "none")]
     if not args.skip_cross_encoder:
-        variants += [("router_cross_encoder", False, "cross-encoder"),
-                     ("router_cross_encoder_groups", True, "cross-encoder")]
-    for label, grouped, rerank in variants:
+        variants += [("router_cross_encoder", False, False, "cross-encoder"),
+                     ("router_cross_encoder_groups", True, False, "cross-encoder")]
+    for label, grouped, from_names, rerank in variants:
         router = plain if label == "router_rerank_none" else build_router(
-            tools, services, grouped=bool(grouped), from_names=grouped == "names", rerank=rerank)
+            tools, services, grouped=grouped, from_names=from_names, rerank=rerank)
         if hasattr(router.reranker, "cache"):
             router.reranker.cache.clear()  # variants share the process-wide model: no scores carried over
         rankings, seconds = router_rankings(router, queries)

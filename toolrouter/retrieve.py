@@ -558,10 +558,15 @@ class GroupIndex:
     with it. Only groups of at least :data:`MIN_GROUP_SIZE` tools count.
 
     Args:
-        groups: Each item's group name (None for none), in item order; ``sizes`` holds each kept
-            group's number of tools.
+        groups: Each item's group name (None for none), in item order.
         vectors: The items' e5 passage vectors, in item order.
         descriptions: Group name → description, for the groups that have one. Defaults to none.
+
+    Attributes:
+        names: The kept groups' names; a group's position here is its index below.
+        item_group: Each item's group index, -1 for an item of no kept group.
+        sizes: Each kept group's number of tools.
+        centroids: Each kept group's e5 vector.
     """
 
     def __init__(self, groups: Sequence[str | None], vectors: np.ndarray,
