@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -46,6 +47,20 @@ def test_errors_are_clear_and_exit_2(tmp_path, tiny_model_dir):
     assert result.exit_code == 2 and "no tools given" in result.stderr
     result = runner.invoke(app, ["tables", "--ddl", str(tmp_path / "missing.sql"), "q"])
     assert result.exit_code == 2 and "cannot read" in result.stderr
+
+
+def test_tools_from_an_openapi_yaml_file(tmp_path):
+    petstore = Path(__file__).parent / "registry" / "data" / "petstore.yaml"
+    result = runner.invoke(app, ["explain", "--tools", str(petstore), "--rerank", "none", "--json", "-k", "1",
+                                 "show me the pet with id 7"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["candidates"][0]["name"] == "showPetById"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.0.0\npaths: [unclosed\n")
+    result = runner.invoke(app, ["tools", "--tools", str(broken), "q"])
+    assert result.exit_code == 2
+    assert "broken.yaml: not valid YAML: expected ',' or ']', but got '<stream end>' at line 3, column 1" in (
+        " ".join(result.stderr.split()))
 
 
 def test_schema_command_prints_registry_schema():

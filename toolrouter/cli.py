@@ -27,9 +27,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from toolrouter.errors import ToolrouterError
+from toolrouter.errors import SpecError, ToolrouterError
 from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
+from toolrouter.registry.openapi import openapi_document
 from toolrouter.rerank import load_reranker
 from toolrouter.router import FULL_RERANK_LIMIT, Explanation, Router, Selection
 from toolrouter.sql.execute import QueryResult
@@ -75,8 +76,17 @@ def read_text(path: Path) -> str:
         raise fail(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
 
 
-def read_json(path: Path) -> Any:
+def read_tools(path: Path) -> Any:
+    """A tools file's specs: an OpenAPI document (JSON or YAML), else any JSON :meth:`Registry.add_tools` reads."""
     text = read_text(path)
+    try:
+        document = openapi_document(text)
+    except SpecError as exc:
+        raise fail(f"{path}: {exc.problem}") from exc
+    return document if document is not None else parse_json(path, text)
+
+
+def parse_json(path: Path, text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
@@ -127,7 +137,7 @@ def build_router(model: str | None, registry: Path | None, tools_files: list[Pat
     """A router over the registry file (if any) plus the tools, DDL files and database given."""
     router = Router(model, registry=load_registry(registry), rerank=rerank)  # type: ignore[arg-type]
     for path in tools_files or []:
-        router.registry.add_tools(read_json(path))
+        router.registry.add_tools(read_tools(path))
     for path in ddl or []:
         router.registry.add_tables(read_text(path), dialect=dialect)
     if db:
@@ -136,7 +146,8 @@ def build_router(model: str | None, registry: Path | None, tools_files: list[Pat
 
 
 ToolsOption = Annotated[list[Path] | None, typer.Option(
-    "--tools", "-t", help="JSON file of tool specs (any supported format); repeatable.")]
+    "--tools", "-t", help="JSON file of tool specs (any supported format) or an OpenAPI document (JSON or YAML); "
+                          "repeatable.")]
 DdlOption = Annotated[list[Path] | None, typer.Option(help="SQL file of CREATE TABLE statements; repeatable.")]
 DialectOption = Annotated[str | None, typer.Option(help="sqlglot dialect of the DDL (mysql, postgres...).")]
 DbOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL of a live database to reflect.")]

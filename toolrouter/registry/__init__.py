@@ -18,6 +18,7 @@ from toolrouter.registry.ddl import parse_ddl
 from toolrouter.registry.groups import Group
 from toolrouter.registry.items import Column, ForeignKey, HostedTool, Item, TableItem, ToolItem
 from toolrouter.registry.mongo import load_collections
+from toolrouter.registry.openapi import openapi_document, openapi_group
 from toolrouter.registry.tools import load_tools
 
 __all__ = [
@@ -105,19 +106,30 @@ class Registry(Mapping[str, Item]):
         """Add function tools from any supported spec format; non-function tools go to :attr:`hosted`.
 
         Args:
-            specs: A spec, a list of specs, an MCP ``tools/list`` result, a JSON string or callables.
+            specs: A spec, a list of specs, an MCP ``tools/list`` result, an OpenAPI document (or
+                its JSON or YAML text: one tool per operation, see :mod:`toolrouter.registry.openapi`),
+                a JSON string or callables.
             namespace: Prefix for these tools' names (``namespace__name``), e.g. the MCP server name,
                 so two servers may both offer ``search``; also their group unless ``group`` is
                 given. Defaults to None.
             group: The service, server or toolkit these tools belong to (``"slack"``); see
-                :meth:`group_of`. Defaults to ``namespace``.
+                :meth:`group_of`. Defaults to ``namespace``, else an OpenAPI document's title
+                without API boilerplate (``GitHub v3 REST API`` → ``GitHub``).
             group_description: What the group's service does, in a sentence or two; kept in
-                :attr:`groups` (a later non-empty description replaces it). Defaults to None.
+                :attr:`groups` (a later non-empty description replaces it). Defaults to None, or an
+                OpenAPI document's ``info.description``.
             replace: Overwrite tools whose names are taken instead of raising. Defaults to False.
 
         Raises:
             ValueError: ``group_description`` without a group, or an empty group name.
         """
+        document = openapi_document(specs)
+        if document is not None:
+            specs = document
+            named, described = openapi_group(document)
+            group = group if group is not None else namespace or named
+            if group is not None:
+                group_description = group_description or described
         group = group if group is not None else namespace
         if group is not None and not str(group).strip():
             raise ValueError("group must be a non-empty name")

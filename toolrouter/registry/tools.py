@@ -24,6 +24,7 @@ from toolrouter.registry.openai import (
     load_legacy_function,
     load_responses_tool,
 )
+from toolrouter.registry.openapi import is_openapi_document, load_openapi, openapi_document
 
 Loader = Callable[[dict[str, Any], str], ToolItem]
 
@@ -50,7 +51,8 @@ def is_hosted_tool(spec: dict[str, Any]) -> bool:
 
 
 def load_tools(specs: Any, *, where: str = "tools") -> list[ToolItem | HostedTool]:
-    """Normalize one spec, a list of specs, an MCP ``tools/list`` result or a JSON string.
+    """Normalize one spec, a list of specs, an MCP ``tools/list`` result, an OpenAPI document (JSON
+    or YAML text too; see :mod:`toolrouter.registry.openapi`) or a JSON string.
 
     Args:
         specs: What to load; Python callables are accepted anywhere a spec is.
@@ -60,7 +62,10 @@ def load_tools(specs: Any, *, where: str = "tools") -> list[ToolItem | HostedToo
         SpecError: A spec is malformed or the input nests deeper than ``MAX_SPEC_DEPTH``; the
             message names it (or its position) and the problem.
     """
-    if isinstance(specs, str | bytes):
+    document = openapi_document(specs)
+    if document is not None:
+        specs = document
+    elif isinstance(specs, str | bytes):
         try:
             specs = json.loads(specs)
         except ValueError as exc:
@@ -76,6 +81,8 @@ def load_tools(specs: Any, *, where: str = "tools") -> list[ToolItem | HostedToo
 def _load_all(specs: Any, where: str) -> list[ToolItem | HostedTool]:
     """:func:`load_tools` on parsed input whose depth is checked."""
     if isinstance(specs, dict):
+        if is_openapi_document(specs):
+            return list(load_openapi(specs, where))
         listed = tools_list_entries(specs)
         if listed is None:
             return [_load_one(specs, where)]
@@ -84,6 +91,9 @@ def _load_all(specs: Any, where: str) -> list[ToolItem | HostedTool]:
         return [_load_one(specs, where)]
     loaded: list[ToolItem | HostedTool] = []
     for index, spec in enumerate(specs):
+        if is_openapi_document(spec):
+            raise SpecError(f"{where}[{index}]", "an OpenAPI document in a list: add each document with its "
+                                                 "own add_tools call, so its operations get its group")
         loaded.extend(_load_all(spec, f"{where}[{index}]") if isinstance(spec, list)
                       else [_load_one(spec, f"{where}[{index}]")])
     return loaded

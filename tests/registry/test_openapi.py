@@ -1,0 +1,199 @@
+"""OpenAPI documents as tools: one tool per operation, grouped by the API, $refs inlined."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolrouter import Router
+from toolrouter.errors import SpecError
+from toolrouter.registry import Registry
+from toolrouter.registry.openapi import MAX_INLINE_DEPTH, MAX_TOOL_NAME, openapi_group
+
+PETSTORE = Path(__file__).parent / "data" / "petstore.yaml"
+
+# A Swagger 2.0 document: body and formData parameters, a file upload, an operation without an id.
+SWAGGER = {
+    "swagger": "2.0",
+    "info": {"title": "Acme Files API v2", "version": "2.1", "description": "Store and share files."},
+    "paths": {
+        "/folders/{folder}/files": {
+            "post": {
+                "operationId": "files.upload",
+                "summary": "Upload a file.",
+                "description": "Upload a file into a folder",
+                "consumes": ["multipart/form-data"],
+                "parameters": [
+                    {"name": "folder", "in": "path", "type": "string", "required": True},
+                    {"name": "file", "in": "formData", "type": "file", "required": True,
+                     "description": "The file's bytes"},
+                    {"name": "overwrite", "in": "formData", "type": "boolean"},
+                ],
+            },
+            "put": {
+                "parameters": [
+                    {"name": "folder", "in": "path", "type": "string", "required": True},
+                    {"name": "body", "in": "body", "required": True, "schema": {"$ref": "#/definitions/Share"}},
+                ],
+            },
+        },
+    },
+    "definitions": {
+        "Share": {"type": "object", "required": ["email"],
+                  "properties": {"email": {"type": "string"}, "role": {"type": "string", "enum": ["read", "edit"]}}},
+    },
+}
+
+
+def test_a_yaml_document_becomes_one_tool_per_operation_in_the_apis_group():
+    registry = Registry()
+    added = registry.add_tools(PETSTORE.read_text())
+    assert [t.name for t in added] == ["listPets", "createPets", "showPetById", "delete_pets_petId"]
+    assert {t.group for t in added} == {"Petstore"}
+    assert registry.groups["Petstore"].description == (
+        "A sample API that uses a petstore as an example to demonstrate features of the OpenAPI 3.0 "
+        "specification.")
+    listing, create, show, delete = added
+    # The Authorization header is the client's business (OpenAPI ignores it as a parameter).
+    assert listing.parameters == {"type": "object", "properties": {"limit": {
+        "type": "integer", "maximum": 100, "format": "int32",
+        "description": "How many items to return at one time (max 100)"}}}
+    assert (listing.format, listing.spec["method"], listing.spec["path"]) == ("openapi", "GET", "/pets")
+    assert listing.description == "List all pets"
+    # The JSON body's properties sit beside the parameters; the read-only id, the example and the
+    # boolean exclusiveMinimum (OpenAPI 3.0) are gone or rewritten; the recursive parent stops.
+    assert create.parameters["required"] == ["name"]
+    assert set(create.parameters["properties"]) == {"name", "tag", "age", "parent"}
+    assert create.parameters["properties"]["age"] == {"type": "integer", "exclusiveMinimum": 0}
+    assert create.parameters["properties"]["name"] == {"type": "string"}
+    assert create.parameters["properties"]["parent"] == {"type": "object", "description": "Pet (recursive)"}
+    # A path-level $ref parameter applies to the path's operations and is required.
+    assert show.parameters["required"] == ["petId"]
+    assert show.parameters["properties"]["petId"]["description"] == "The id of the pet to retrieve"
+    assert show.description == "Info for a specific pet, with its tag."  # the summary it starts with, once
+    assert delete.description == "Deletes a pet; use the adoption API instead. (deprecated)"
+    assert "tool: createPets" in create.text and "name (string, required)" in create.text
+    json.dumps([t.spec for t in added])  # dates stay strings: the specs are JSON (registry files)
+
+
+def test_yaml_documents_in_any_key_order():
+    text = "---\ninfo:\n  title: Pings\npaths:\n  /ping:\n    get:\n      operationId: ping\nswagger: '2.0'\n"
+    assert [t.name for t in Registry().add_tools(text)] == ["ping"]
+
+
+def test_swagger_2_body_and_form_parameters():
+    registry = Registry()
+    upload, share = registry.add_tools(SWAGGER)
+    assert (upload.name, share.name) == ("files_upload", "put_folders_folder_files")
+    assert registry.groups["Acme Files"].description == "Store and share files."
+    assert upload.description == "Upload a file into a folder"
+    assert upload.parameters == {"type": "object", "properties": {
+        "folder": {"type": "string"},
+        "file": {"type": "string", "format": "binary", "description": "The file's bytes"},
+        "overwrite": {"type": "boolean"},
+    }, "required": ["folder", "file"]}
+    assert share.parameters == {"type": "object", "properties": {
+        "folder": {"type": "string"},
+        "email": {"type": "string"},
+        "role": {"type": "string", "enum": ["read", "edit"]},
+    }, "required": ["folder", "email"]}
+
+
+def test_a_body_that_is_no_object_or_clashes_with_a_parameter_is_one_argument():
+    document = {"openapi": "3.1.0", "info": {"title": "Tags"}, "paths": {"/items/{id}/tags": {
+        "put": {"operationId": "setTags", "parameters": [{"name": "id", "in": "path", "schema": {"type": "string"}}],
+                "requestBody": {"description": "The tags", "content": {"application/json": {
+                    "schema": {"type": "array", "items": {"type": "string"}}}}}},
+        "patch": {"operationId": "renameItem",
+                  "parameters": [{"name": "id", "in": "path", "schema": {"type": "string"}}],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                      "type": "object", "properties": {"id": {"type": "string"}, "title": {"type": "string"}}}}}}},
+    }}}
+    set_tags, rename = Registry().add_tools(document)
+    assert set_tags.parameters["properties"]["body"] == {
+        "type": "array", "items": {"type": "string"}, "description": "The tags"}
+    assert set_tags.parameters["required"] == ["id"]  # the body is optional
+    assert set(rename.parameters["properties"]) == {"id", "body"}
+    assert rename.parameters["required"] == ["id", "body"]
+
+
+def test_refs_nested_past_the_inline_depth_keep_their_type_and_name():
+    schemas = {f"L{level}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/L{level + 1}"}}}
+               for level in range(6)}
+    document = {"openapi": "3.0.0", "info": {"title": "Deep"}, "components": {"schemas": schemas}, "paths": {
+        "/deep": {"post": {"operationId": "deep", "requestBody": {"content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/L0"}}}}}}}}
+    schema = Registry().add_tools(document)[0].parameters
+    for _ in range(MAX_INLINE_DEPTH - 1):
+        schema = schema["properties"]["next"]
+    assert schema["properties"]["next"] == {"type": "object", "description": f"L{MAX_INLINE_DEPTH} (not expanded)"}
+
+
+def test_names_are_what_openai_accepts_and_unique_within_the_document():
+    long_id = "x" * 80
+    document = {"openapi": "3.0.3", "info": {"title": "API"}, "paths": {
+        "/a": {"get": {"operationId": "repos/list for-user"}, "post": {"operationId": long_id}},
+        "/b": {"get": {"operationId": "repos/list for-user"}, "post": {"operationId": long_id}},
+        "/c/{id}.json": {"get": {}},
+    }}
+    registry = Registry()
+    names = [t.name for t in registry.add_tools(document)]
+    assert names == ["repos_list_for-user", "x" * MAX_TOOL_NAME, "repos_list_for-user_2",
+                     "x" * (MAX_TOOL_NAME - 2) + "_2", "get_c_id_json"]
+    # A title that is all boilerplate names no group.
+    assert registry.groups == {} and {t.group for t in registry.tools} == {None}
+
+
+def test_a_given_group_or_namespace_wins_over_the_title():
+    registry = Registry()
+    registry.add_tools(SWAGGER, group="files", group_description="Our file store")
+    assert registry.groups["files"].description == "Our file store"
+    registry.add_tools(PETSTORE.read_text(), namespace="pets")
+    assert registry.group_of(registry["pets__listPets"]) == "pets"
+    assert registry.groups["pets"].description.startswith("A sample API")
+    assert openapi_group({"info": {"title": "GitHub v3 REST API", "description": "GitHub's v3 REST API."}}) == (
+        "GitHub", "GitHub's v3 REST API.")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.update(openapi="4.0"), "tools: unsupported OpenAPI version '4.0'"),
+    (lambda d: d["paths"]["/pets"]["get"]["parameters"].append({"$ref": "common.yaml#/limit"}),
+     "tools GET /pets at /parameters/2: $ref 'common.yaml#/limit' is not in this document; bundle"),
+    (lambda d: d["paths"]["/pets"]["post"]["requestBody"]["content"]["application/json"].update(
+        schema={"$ref": "#/components/schemas/Cat"}),
+     "tools POST /pets at /requestBody: $ref '#/components/schemas/Cat' points to nothing in the document"),
+    (lambda d: d["paths"]["/pets"]["get"]["parameters"].append({"in": "query"}),
+     "tools GET /pets at /parameters/2: a parameter has no name"),
+    (lambda d: d["components"]["schemas"]["Pet"]["properties"]["tag"].update(pattern=0),
+     "tool 'createPets' at /parameters/properties/tag/pattern: invalid JSON Schema"),
+])
+def test_broken_documents_are_refused_naming_the_operation(change, message):
+    import yaml
+
+    document = yaml.safe_load(PETSTORE.read_text())
+    document["info"]["version"] = "1"
+    change(document)
+    with pytest.raises(SpecError) as raised:
+        Registry().add_tools(document)
+    assert str(raised.value).startswith(message)
+
+
+def test_documents_in_a_list_and_broken_yaml_are_refused():
+    with pytest.raises(SpecError, match=r"tools\[1\]: an OpenAPI document in a list"):
+        Registry().add_tools([{"name": "ping"}, SWAGGER])
+    with pytest.raises(SpecError, match="openapi: not valid YAML"):
+        Registry().add_tools("openapi: 3.0.0\npaths: [unclosed")
+
+
+def test_a_router_over_openapi_documents_routes_to_the_right_apis_operation(tmp_path):
+    router = Router(rerank="none")
+    router.add_tools(PETSTORE.read_text())
+    router.add_tools(SWAGGER)
+    picked = router.explain("upload my vacation photo to the holiday folder", k=1).ranking[0]
+    assert (picked.item.name, picked.group) == ("files_upload", "Acme Files")
+    assert router.select_tools("list the pets in the store", k=1)[0].name == "listPets"
+    path = tmp_path / "registry.json"
+    router.registry.save(path)
+    assert Registry.load(path)["createPets"] == router.registry["createPets"]
