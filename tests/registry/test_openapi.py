@@ -153,8 +153,24 @@ def test_a_given_group_or_namespace_wins_over_the_title():
     registry.add_tools(PETSTORE.read_text(), namespace="pets")
     assert registry.group_of(registry["pets__listPets"]) == "pets"
     assert registry.groups["pets"].description.startswith("A sample API")
-    assert openapi_group({"info": {"title": "GitHub v3 REST API", "description": "GitHub's v3 REST API."}}) == (
-        "GitHub", "GitHub's v3 REST API.")
+
+
+@pytest.mark.parametrize(("title", "group"), [
+    ("GitHub v3 REST API", "GitHub"),
+    ("The Jira Cloud platform REST API", "Jira Cloud platform"),
+    ("Twilio - Api", "Twilio"),
+    ("Twilio - Conversations", "Twilio Conversations"),
+    ("Email Activity (beta)", "Email Activity"),
+    ("Weatherbit - Interactive Swagger UI Documentation", "Weatherbit"),
+    ("Netlify's API documentation", "Netlify"),
+    ("ExchangeRate-API", "ExchangeRate"),
+    ("Google Docs API", "Google Docs"),
+    ("On-Demand Flight Status", "On-Demand Flight Status"),
+    ("REST API v1.2", None),
+])
+def test_the_group_is_the_title_without_api_boilerplate(title, group):
+    assert openapi_group({"info": {"title": title, "description": "<p>What it <i>does</i>.</p>"}}) == (
+        group, "What it does.")
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -51,12 +51,16 @@ MAX_INLINED_REFS = 100
 MAX_GROUP_DESCRIPTION_CHARS = 400
 # Body media types by preference: JSON first, then forms.
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-# Words of an API's title that say it is an API rather than which service it is.
+# Words of an API's title that say it is an API rather than which service it is, parentheticals
+# (``(beta)``) and possessives (``Netlify's``).
 _GENERIC_TITLE = re.compile(
-    r"\b(?:api|apis|rest|restful|http|openapi|swagger|spec|specification|reference|documentation|docs|"
-    r"public|web|service|v?\d+(?:\.\d+)*)\b", re.IGNORECASE)
+    r"\b(?:the|api|apis|rest|restful|http|openapi|swagger|spec|specification|reference|documentation|"
+    r"public|web|interactive|ui|service|v?\d+(?:\.\d+)*)\b|\([^)]*\)|(?<=\w)'s\b", re.IGNORECASE)
+# Punctuation left standing alone once those words are gone (``Twilio - Api``, ``ExchangeRate-API``).
+_LOOSE_PUNCTUATION = re.compile(r"(?:^|\s)[-–—:|,/]+(?=\s|$)|[-–—:|,/]+$")
 _TAG = re.compile(r"<[^>]+>")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 # The version key of an OpenAPI document in YAML: a top-level ``openapi:`` or ``swagger:`` line.
 _YAML_VERSION_KEY = re.compile(r"^[\"']?(?:openapi|swagger)[\"']?[ \t]*:", re.MULTILINE)
@@ -118,7 +122,7 @@ def plain_text(text: Any) -> str:
     """A document's rich text as plain words: HTML tags dropped, markdown links reduced to their text."""
     if not isinstance(text, str):
         return ""
-    text = html.unescape(_TAG.sub(" ", text))
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", html.unescape(_TAG.sub(" ", text)))  # "<i>it</i>." → "it."
     return _MD_LINK.sub(r"\1", text).replace("**", "").replace("`", "").strip()
 
 
@@ -128,7 +132,7 @@ def openapi_group(document: dict[str, Any]) -> tuple[str | None, str]:
     :data:`MAX_GROUP_DESCRIPTION_CHARS` characters (at a word boundary)."""
     info = document.get("info") if isinstance(document.get("info"), dict) else {}
     title = info.get("title") if isinstance(info.get("title"), str) else ""
-    name = " ".join(_GENERIC_TITLE.sub(" ", title).split()) or None
+    name = " ".join(_LOOSE_PUNCTUATION.sub(" ", " ".join(_GENERIC_TITLE.sub(" ", title).split())).split()) or None
     description = " ".join(plain_text(info.get("description")).split())
     if len(description) > MAX_GROUP_DESCRIPTION_CHARS:
         description = description[:MAX_GROUP_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
