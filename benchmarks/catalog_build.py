@@ -193,25 +193,33 @@ def tool_parameters(path_item: dict[str, Any], operation: dict[str, Any]) -> dic
     return schema
 
 
-def service_tools(service: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
-    tools = []
+def operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """The spec's (path, path item, method, operation) of every operation the catalog keeps, in
+    catalog order (deprecated operations left out)."""
+    kept = []
     for path, path_item in spec.get("paths", {}).items():
         if not isinstance(path_item, dict):
             continue
         for method in METHODS:
             operation = path_item.get(method)
-            if not isinstance(operation, dict) or operation.get("deprecated"):
-                continue
-            summary = clean(operation.get("summary"), 200)
-            description = clean(operation.get("description"), MAX_DESCRIPTION_CHARS)
-            if summary and description and not description.lower().startswith(summary.lower().rstrip(".")):
-                description = f"{summary.rstrip('.')}. {description}"
-            tools.append({
-                "name": f"{service}_{operation_name(path, method, operation)}",
-                "description": description or summary or f"{method.upper()} {path}",
-                "parameters": tool_parameters(path_item, operation),
-                "service": service,
-            })
+            if isinstance(operation, dict) and not operation.get("deprecated"):
+                kept.append((path, path_item, method, operation))
+    return kept
+
+
+def service_tools(service: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    tools = []
+    for path, path_item, method, operation in operations(spec):
+        summary = clean(operation.get("summary"), 200)
+        description = clean(operation.get("description"), MAX_DESCRIPTION_CHARS)
+        if summary and description and not description.lower().startswith(summary.lower().rstrip(".")):
+            description = f"{summary.rstrip('.')}. {description}"
+        tools.append({
+            "name": f"{service}_{operation_name(path, method, operation)}",
+            "description": description or summary or f"{method.upper()} {path}",
+            "parameters": tool_parameters(path_item, operation),
+            "service": service,
+        })
     return tools
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+import logging
 import re
 from functools import cache
 from typing import Any
@@ -34,6 +35,8 @@ from urllib.parse import unquote
 from toolrouter.errors import SpecError
 from toolrouter.registry.build import build_tool
 from toolrouter.registry.items import ToolItem
+
+logger = logging.getLogger(__name__)
 
 # HTTP methods an OpenAPI path item can hold operations for.
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -141,6 +144,8 @@ def openapi_group(document: dict[str, Any]) -> tuple[str | None, str]:
 
 def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolItem]:
     """One :class:`ToolItem` per operation of ``document``, in path order (see the module docstring).
+
+    A parameter without a name, which no call could send, is left out with a warning in the log.
 
     Raises:
         SpecError: The document is of an unsupported version, has no ``paths`` object, holds a
@@ -347,8 +352,10 @@ class _Parameters:
                 parameter = self.resolver.resolve(parameter, f"/parameters/{index}")
                 if not isinstance(parameter, dict):
                     raise SpecError(self.where, "a parameter is not an object", f"/parameters/{index}")
-                if not isinstance(parameter.get("name"), str) or not parameter["name"]:
-                    raise SpecError(self.where, "a parameter has no name", f"/parameters/{index}")
+                if not isinstance(parameter.get("name"), str) or not parameter["name"].strip():
+                    # No call can send it; real documents carry such leftovers (Notion's has an empty header).
+                    logger.warning("toolrouter: %s: parameter %d has no name; left out", self.where, index)
+                    continue
                 declared[(parameter.get("name"), parameter.get("in"))] = parameter
         return list(declared.values())
 
