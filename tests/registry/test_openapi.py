@@ -131,6 +131,23 @@ def test_refs_nested_past_the_inline_depth_keep_their_type_and_name():
     assert schema["properties"]["next"] == {"type": "object", "description": f"L{MAX_INLINE_DEPTH} (not expanded)"}
 
 
+@pytest.mark.parametrize("operations", [5, 4])
+def test_optional_parameters_every_operation_declares_are_transport_settings(operations):
+    """Google's documents give every operation ``alt``, ``fields``, ``quotaUser`` ...: from five
+    operations on, an optional parameter nearly all of them declare is left out; required ones stay."""
+    common = [{"$ref": "#/components/parameters/alt"}, {"$ref": "#/components/parameters/fields"},
+              {"name": "userId", "in": "path", "required": True, "schema": {"type": "string"}}]
+    search = [{"name": "q", "in": "query", "schema": {"type": "string"}}]
+    paths = {f"/users/{{userId}}/things{i}": {"parameters": common, "get": {
+        "operationId": f"things{i}.list", "parameters": search if i == 0 else []}} for i in range(operations)}
+    document = {"openapi": "3.0.0", "info": {"title": "Things"}, "paths": paths, "components": {"parameters": {
+        "alt": {"name": "alt", "in": "query", "schema": {"type": "string", "enum": ["json", "proto"]}},
+        "fields": {"name": "fields", "in": "query", "schema": {"type": "string"}}}}}
+    tool = Registry().add_tools(document)[0]
+    expected = ["userId", "q"] if operations == 5 else ["alt", "fields", "userId", "q"]
+    assert list(tool.parameters["properties"]) == expected and tool.parameters["required"] == ["userId"]
+
+
 def test_names_are_what_openai_accepts_and_unique_within_the_document():
     long_id = "x" * 80
     document = {"openapi": "3.0.3", "info": {"title": "API"}, "paths": {

@@ -10,8 +10,10 @@ way such catalogs write them:
   link targets removed), ``(deprecated)`` appended for deprecated operations.
 - **parameters**: one JSON Schema object of its path, query, header and cookie parameters and its
   JSON or form body: an object body's properties sit beside the parameters (a body whose property
-  names clash with them, or that is no object, is one ``body`` argument). Local ``$ref``\\ s are
-  resolved; a recursive one stops at its first repetition; ``readOnly`` properties (response-only)
+  names clash with them, or that is no object, is one ``body`` argument). Optional parameters that
+  nearly every operation of the document declares (Google's ``alt``, ``fields``, ``quotaUser``)
+  are transport settings and left out. Local ``$ref``\\ s are inlined; a recursive one, or one
+  nested too deep, keeps its type and name only; ``readOnly`` properties (response-only)
   are left out of bodies; OpenAPI 3.0's boolean ``exclusiveMinimum``/``exclusiveMaximum`` and
   Swagger's ``file`` type become their JSON Schema forms.
 - **group** (see :meth:`Registry.add_tools <toolrouter.registry.Registry.add_tools>`): the title
@@ -50,6 +52,10 @@ MAX_TOOL_NAME = 64
 # operation's schema ran to megabytes and the document took a minute.
 MAX_INLINE_DEPTH = 3
 MAX_INLINED_REFS = 100
+# Optional parameters declared by this share of a document's operations (of at least this many) are
+# transport settings, left out of its tools (see _transport_parameters).
+SHARED_PARAMETER_SHARE = 0.9
+MIN_OPERATIONS_FOR_SHARED = 5
 # Longest group description taken from a document: a sentence or two, not its whole introduction.
 MAX_GROUP_DESCRIPTION_CHARS = 400
 # Body media types by preference: JSON first, then forms.
@@ -159,27 +165,44 @@ def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolI
     if not isinstance(paths, dict):
         raise SpecError(where, "an OpenAPI document needs a 'paths' object", "/paths")
     resolver = _Resolver(document, where)  # errors outside operations name the document
-    tools: list[ToolItem] = []
-    taken: set[str] = set()
+    found: list[tuple[str, dict[str, Any], str, dict[str, Any], _Parameters]] = []
     for path, path_item in paths.items():
         path_item = resolver.resolve(path_item, f"/paths/{_escape(path)}")
         if not isinstance(path_item, dict):
             continue
         for method, operation in path_item.items():
-            if method not in METHODS or not isinstance(operation, dict):
-                continue
-            at = f"{where} {method.upper()} {path}"
-            name = _unique(_tool_name(operation.get("operationId"), method, path), taken)
-            taken.add(name)
-            tools.append(build_tool(
-                name=name,
-                description=_description(operation),
-                parameters=_Parameters(_Resolver(document, at)).of(path_item, operation),
-                format="openapi",
-                spec={"method": method.upper(), "path": path, "operation": operation},
-                where=at,
-            ))
+            if method in METHODS and isinstance(operation, dict):
+                at = f"{where} {method.upper()} {path}"
+                found.append((path, path_item, method, operation, _Parameters(_Resolver(document, at))))
+    shared = _transport_parameters([p.optional(item, op) for _, item, _, op, p in found])
+    tools: list[ToolItem] = []
+    taken: set[str] = set()
+    for path, path_item, method, operation, parameters in found:
+        name = _unique(_tool_name(operation.get("operationId"), method, path), taken)
+        taken.add(name)
+        tools.append(build_tool(
+            name=name,
+            description=_description(operation),
+            parameters=parameters.of(path_item, operation, leave_out=shared),
+            format="openapi",
+            spec={"method": method.upper(), "path": path, "operation": operation},
+            where=parameters.where,
+        ))
     return tools
+
+
+def _transport_parameters(optional: list[set[tuple[str, str]]]) -> frozenset[tuple[str, str]]:
+    """The optional parameters (name, location) that nearly every operation of a document declares:
+    Google's ``alt``, ``fields``, ``quotaUser``, ``prettyPrint`` ... tune the transport, not the call,
+    and repeated on every tool they are the boilerplate that makes a generated catalog's tools read
+    alike (in e5's vectors too) and cost an LLM tokens on each."""
+    if len(optional) < MIN_OPERATIONS_FOR_SHARED:
+        return frozenset()
+    counts: dict[tuple[str, str], int] = {}
+    for keys in optional:
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    return frozenset(key for key, count in counts.items() if count >= SHARED_PARAMETER_SHARE * len(optional))
 
 
 def _escape(token: str) -> str:
@@ -309,13 +332,22 @@ class _Parameters:
         self.resolver = resolver
         self.where = resolver.where
 
-    def of(self, path_item: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    def optional(self, path_item: dict[str, Any], operation: dict[str, Any]) -> set[tuple[str, str]]:
+        """The (name, location) of the operation's optional path, query, header and cookie parameters."""
+        return {(p["name"], p.get("in")) for p in self._declared(path_item, operation)
+                if p.get("in") in ("query", "header", "cookie") and p.get("required") is not True}
+
+    def of(self, path_item: dict[str, Any], operation: dict[str, Any], *,
+           leave_out: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
+        """The arguments' schema, without the optional parameters ``leave_out`` names."""
         properties: dict[str, Any] = {}
         required: list[str] = []
         body: tuple[Any, bool, str] | None = None  # (schema, required, description)
         form: list[tuple[str, Any, bool]] = []
         for parameter in self._declared(path_item, operation):
             location, name = parameter.get("in"), parameter.get("name")
+            if (name, location) in leave_out and parameter.get("required") is not True:
+                continue
             if location == "body":  # Swagger 2.0
                 body = (parameter.get("schema") or {}, parameter.get("required") is True,
                         plain_text(parameter.get("description")))
