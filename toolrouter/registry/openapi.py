@@ -30,6 +30,7 @@ import html
 import json
 import logging
 import re
+from collections import Counter
 from functools import cache
 from typing import Any
 from urllib.parse import unquote
@@ -165,7 +166,7 @@ def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolI
     if not isinstance(paths, dict):
         raise SpecError(where, "an OpenAPI document needs a 'paths' object", "/paths")
     resolver = _Resolver(document, where)  # errors outside operations name the document
-    found: list[tuple[str, dict[str, Any], str, dict[str, Any], _Parameters]] = []
+    found: list[tuple[str, str, dict[str, Any], _Parameters]] = []
     for path, path_item in paths.items():
         path_item = resolver.resolve(path_item, f"/paths/{_escape(path)}")
         if not isinstance(path_item, dict):
@@ -173,17 +174,17 @@ def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolI
         for method, operation in path_item.items():
             if method in METHODS and isinstance(operation, dict):
                 at = f"{where} {method.upper()} {path}"
-                found.append((path, path_item, method, operation, _Parameters(_Resolver(document, at))))
-    shared = _transport_parameters([p.optional(item, op) for _, item, _, op, p in found])
+                found.append((path, method, operation, _Parameters(_Resolver(document, at), path_item, operation)))
+    shared = _transport_parameters([parameters.optional() for *_, parameters in found])
     tools: list[ToolItem] = []
     taken: set[str] = set()
-    for path, path_item, method, operation, parameters in found:
+    for path, method, operation, parameters in found:
         name = _unique(_tool_name(operation.get("operationId"), method, path), taken)
         taken.add(name)
         tools.append(build_tool(
             name=name,
             description=_description(operation),
-            parameters=parameters.of(path_item, operation, leave_out=shared),
+            parameters=parameters.schema(leave_out=shared),
             format="openapi",
             spec={"method": method.upper(), "path": path, "operation": operation},
             where=parameters.where,
@@ -198,10 +199,7 @@ def _transport_parameters(optional: list[set[tuple[str, str]]]) -> frozenset[tup
     alike (in e5's vectors too) and cost an LLM tokens on each."""
     if len(optional) < MIN_OPERATIONS_FOR_SHARED:
         return frozenset()
-    counts: dict[tuple[str, str], int] = {}
-    for keys in optional:
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
+    counts = Counter(key for keys in optional for key in keys)
     return frozenset(key for key, count in counts.items() if count >= SHARED_PARAMETER_SHARE * len(optional))
 
 
@@ -326,25 +324,27 @@ def _json_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Parameters:
-    """The JSON Schema of one operation's arguments (see the module docstring)."""
+    """One operation's arguments (see the module docstring): its declared parameters (the path
+    item's, overridden by the operation's) and, from them and its body, their JSON Schema."""
 
-    def __init__(self, resolver: _Resolver) -> None:
+    def __init__(self, resolver: _Resolver, path_item: dict[str, Any], operation: dict[str, Any]) -> None:
         self.resolver = resolver
         self.where = resolver.where
+        self.operation = operation
+        self.declared = self._declared(path_item, operation)
 
-    def optional(self, path_item: dict[str, Any], operation: dict[str, Any]) -> set[tuple[str, str]]:
-        """The (name, location) of the operation's optional path, query, header and cookie parameters."""
-        return {(p["name"], p.get("in")) for p in self._declared(path_item, operation)
+    def optional(self) -> set[tuple[str, str]]:
+        """The (name, location) of the operation's optional query, header and cookie parameters."""
+        return {(p["name"], p.get("in")) for p in self.declared
                 if p.get("in") in ("query", "header", "cookie") and p.get("required") is not True}
 
-    def of(self, path_item: dict[str, Any], operation: dict[str, Any], *,
-           leave_out: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
+    def schema(self, *, leave_out: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
         """The arguments' schema, without the optional parameters ``leave_out`` names."""
         properties: dict[str, Any] = {}
         required: list[str] = []
         body: tuple[Any, bool, str] | None = None  # (schema, required, description)
         form: list[tuple[str, Any, bool]] = []
-        for parameter in self._declared(path_item, operation):
+        for parameter in self.declared:
             location, name = parameter.get("in"), parameter.get("name")
             if (name, location) in leave_out and parameter.get("required") is not True:
                 continue
@@ -365,7 +365,7 @@ class _Parameters:
         if form:
             body = ({"type": "object", "properties": {n: s for n, s, _ in form},
                      "required": [n for n, _, r in form if r]}, any(r for _, _, r in form), "")
-        request_body = self.resolver.resolve(operation.get("requestBody"), "/requestBody")
+        request_body = self.resolver.resolve(self.operation.get("requestBody"), "/requestBody")
         if isinstance(request_body, dict):
             body = (self._media_schema(request_body.get("content")), request_body.get("required") is True,
                     plain_text(request_body.get("description")))
