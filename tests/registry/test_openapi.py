@@ -18,6 +18,7 @@ PETSTORE = Path(__file__).parent / "data" / "petstore.yaml"
 SWAGGER = {
     "swagger": "2.0",
     "info": {"title": "Acme Files API v2", "version": "2.1", "description": "Store and share files."},
+    "host": "files.acme.example", "basePath": "/v2/",
     "paths": {
         "/folders/{folder}/files": {
             "post": {
@@ -60,7 +61,8 @@ def test_a_yaml_document_becomes_one_tool_per_operation_in_the_apis_group():
     assert listing.parameters == {"type": "object", "properties": {"limit": {
         "type": "integer", "maximum": 100, "format": "int32",
         "description": "How many items to return at one time (max 100)"}}}
-    assert (listing.format, listing.spec["method"], listing.spec["path"]) == ("openapi", "GET", "/pets")
+    assert (listing.format, listing.spec["method"], listing.spec["server"], listing.spec["path"]) == (
+        "openapi", "GET", "http://petstore.swagger.io/v1", "/pets")
     assert listing.description == "List all pets"
     # The JSON body's properties sit beside the parameters; the read-only id, the example and the
     # boolean exclusiveMinimum (OpenAPI 3.0) are gone or rewritten; the recursive parent stops.
@@ -89,6 +91,7 @@ def test_swagger_2_body_and_form_parameters():
     assert (upload.name, share.name) == ("files_upload", "put_folders_folder_files")
     assert registry.groups["Acme Files"].description == "Store and share files."
     assert upload.description == "Upload a file into a folder"
+    assert upload.spec["server"] == share.spec["server"] == "https://files.acme.example/v2"
     assert upload.parameters == {"type": "object", "properties": {
         "folder": {"type": "string"},
         "file": {"type": "string", "format": "binary", "description": "The file's bytes"},
@@ -146,6 +149,18 @@ def test_optional_parameters_every_operation_declares_are_transport_settings(ope
     tool = Registry().add_tools(document)[0]
     expected = ["userId", "q"] if operations == 5 else ["alt", "fields", "userId", "q"]
     assert list(tool.parameters["properties"]) == expected and tool.parameters["required"] == ["userId"]
+
+
+def test_the_server_is_the_operations_own_or_the_documents_with_its_variables_at_their_defaults():
+    document = {"openapi": "3.0.0", "info": {"title": "Regions"},
+                "servers": [{"url": "https://{region}.api.example/{version}",
+                             "variables": {"region": {"default": "eu"}, "version": {"default": "v1"}}}],
+                "paths": {"/a": {"get": {"operationId": "a"}},
+                          "/b": {"servers": [{"url": "https://uploads.example"}], "get": {"operationId": "b"}}}}
+    a, b = Registry().add_tools(document)
+    assert (a.spec["server"], b.spec["server"]) == ("https://eu.api.example/v1", "https://uploads.example")
+    bare = {"openapi": "3.0.0", "info": {"title": "Bare"}, "paths": {"/c": {"get": {"operationId": "c"}}}}
+    assert Registry().add_tools(bare)[0].spec["server"] is None
 
 
 def test_names_are_what_openai_accepts_and_unique_within_the_document():

@@ -20,7 +20,8 @@ way such catalogs write them:
   without the words every API title repeats (``GitHub v3 REST API`` → ``GitHub``), described by
   the document's ``info.description``.
 
-The tool's ``spec`` keeps the HTTP call: ``{"method", "path", "operation"}``.
+The tool's ``spec`` keeps the HTTP call: ``{"method", "server", "path", "operation"}`` (``server``:
+the base URL, None when the document names none).
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolI
     if not isinstance(paths, dict):
         raise SpecError(where, "an OpenAPI document needs a 'paths' object", "/paths")
     resolver = _Resolver(document, where)  # errors outside operations name the document
-    found: list[tuple[str, str, dict[str, Any], _Parameters]] = []
+    found: list[tuple[str, str, dict[str, Any], str | None, _Parameters]] = []
     for path, path_item in paths.items():
         path_item = resolver.resolve(path_item, f"/paths/{_escape(path)}")
         if not isinstance(path_item, dict):
@@ -174,11 +175,14 @@ def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolI
         for method, operation in path_item.items():
             if method in METHODS and isinstance(operation, dict):
                 at = f"{where} {method.upper()} {path}"
-                found.append((path, method, operation, _Parameters(_Resolver(document, at), path_item, operation)))
+                server = _server(operation.get("servers") or path_item.get("servers") or document.get("servers"),
+                                 document)
+                found.append((path, method, operation, server,
+                              _Parameters(_Resolver(document, at), path_item, operation)))
     shared = _transport_parameters([parameters.optional() for *_, parameters in found])
     tools: list[ToolItem] = []
     taken: set[str] = set()
-    for path, method, operation, parameters in found:
+    for path, method, operation, server, parameters in found:
         name = _unique(_tool_name(operation.get("operationId"), method, path), taken)
         taken.add(name)
         tools.append(build_tool(
@@ -186,10 +190,31 @@ def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolI
             description=_description(operation),
             parameters=parameters.schema(leave_out=shared),
             format="openapi",
-            spec={"method": method.upper(), "path": path, "operation": operation},
+            spec={"method": method.upper(), "server": server, "path": path, "operation": operation},
             where=parameters.where,
         ))
     return tools
+
+
+def _server(servers: Any, document: dict[str, Any]) -> str | None:
+    """The base URL an operation is called at: its first server (OpenAPI 3: the operation's, path's or
+    document's, ``{variables}`` at their defaults), or Swagger 2.0's scheme, host and base path;
+    None when the document names none."""
+    first = servers[0] if isinstance(servers, list) and servers else None
+    if isinstance(first, dict) and isinstance(first.get("url"), str):
+        url = first["url"]
+        variables = first.get("variables") if isinstance(first.get("variables"), dict) else {}
+        for name, variable in variables.items():
+            if isinstance(variable, dict) and isinstance(variable.get("default"), str | int | float):
+                url = url.replace(f"{{{name}}}", str(variable["default"]))
+        return url
+    host = document.get("host")
+    if not isinstance(host, str) or not host:
+        return None
+    schemes = document.get("schemes")
+    scheme = schemes[0] if isinstance(schemes, list) and schemes and isinstance(schemes[0], str) else "https"
+    base_path = document.get("basePath") if isinstance(document.get("basePath"), str) else ""
+    return f"{scheme}://{host}{base_path}".rstrip("/")
 
 
 def _transport_parameters(optional: list[set[tuple[str, str]]]) -> frozenset[tuple[str, str]]:
