@@ -26,7 +26,19 @@ def test_every_example_is_tested():
                                                        "llamaindex_rerank.py", "haystack_pipeline.py",
                                                        "litellm_hook.py", "anthropic_agent.py", "mcp_gateway.py",
                                                        "pydantic_ai_agent.py", "openai_agents_mcp.py",
-                                                       "fastmcp_search.py", "service_catalog.py"}
+                                                       "fastmcp_search.py", "service_catalog.py",
+                                                       "openapi_catalog.py"}
+
+
+def test_openapi_catalog_routes_to_each_apis_operation_and_shows_the_call():
+    out = run_example("openapi_catalog.py")
+    assert out.startswith("groups: Tasks (To-do lists and the tasks on them.), Weather (Forecasts")
+    blocks = out.split("request: ")[1:]
+    assert len(blocks) == 3
+    assert "createTask: POST https://tasks.example.com/v2/lists/{listId}/tasks" in blocks[0]
+    assert "arguments: listId, title, due, done" in blocks[0]  # the body's properties; read-only id left out
+    assert "getForecast: GET https://api.weather.example/v1/forecast" in blocks[1]
+    assert "updateTask: PATCH" in blocks[2]  # a German request
 
 
 def test_service_catalog_finds_each_requests_tool_and_shows_its_service():
