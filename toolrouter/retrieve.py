@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -561,16 +562,21 @@ class GroupIndex:
         groups: Each item's group name (None for none), in item order.
         vectors: The items' e5 passage vectors, in item order.
         descriptions: Group name → description, for the groups that have one. Defaults to none.
+        aliases: Group name → other names a request may call it by (see
+            :class:`~toolrouter.registry.Group`). Defaults to none.
 
     Attributes:
         names: The kept groups' names; a group's position here is its index below.
+        keys: Each kept group's name as matched in requests (:func:`~toolrouter.registry.groups.group_key`).
+        aliases: Each kept group's alias keys that name it (unique, no other group's name).
         item_group: Each item's group index, -1 for an item of no kept group.
         sizes: Each kept group's number of tools.
         centroids: Each kept group's e5 vector.
     """
 
     def __init__(self, groups: Sequence[str | None], vectors: np.ndarray,
-                 descriptions: dict[str, str] | None = None) -> None:
+                 descriptions: dict[str, str] | None = None,
+                 aliases: dict[str, Sequence[str]] | None = None) -> None:
         from toolrouter.registry.groups import group_key, group_words
 
         members: dict[str, list[int]] = {}
@@ -579,6 +585,11 @@ class GroupIndex:
                 members.setdefault(name, []).append(index)
         self.names = [name for name, indices in members.items() if len(indices) >= MIN_GROUP_SIZE]
         self.keys = [group_key(name) for name in self.names]
+        # An alias names its group only when no group is called so and no other group has it.
+        alias_keys = [{group_key(a) for a in (aliases or {}).get(name, ())} - {self.keys[i]}
+                      for i, name in enumerate(self.names)]
+        taken = Counter(key for keys in alias_keys for key in keys)
+        self.aliases = [{key for key in keys if taken[key] == 1 and key not in self.keys} for keys in alias_keys]
         self.item_group = np.full(len(groups), -1, dtype=np.int64)
         self.sizes = np.array([len(members[name]) for name in self.names], dtype=np.int64)
         centroids = np.zeros((len(self.names), vectors.shape[1] if len(vectors) else EMBEDDING_DIM), np.float32)
@@ -607,5 +618,6 @@ class GroupIndex:
         """A boolean per group: does the request name it (``on Slack``, ``google calendar``)?"""
         from toolrouter.registry.groups import named_groups
 
-        found = named_groups(query, self.keys)
-        return np.array([key in found for key in self.keys], dtype=bool)
+        found = named_groups(query, {*self.keys, *(key for keys in self.aliases for key in keys)})
+        return np.array([key in found or bool(aliases & found) for key, aliases in zip(self.keys, self.aliases)],
+                        dtype=bool)

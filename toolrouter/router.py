@@ -513,8 +513,9 @@ class Router:
         index = None
         if len({n for n in names if n}) >= 2:
             descriptions = {name: group.description for name, group in self.registry.groups.items()}
+            aliases = {name: group.aliases for name, group in self.registry.groups.items() if group.aliases}
             vectors = item_vectors([item.text for item in pool], summaries_of(pool))
-            index = GroupIndex(names, vectors, descriptions)
+            index = GroupIndex(names, vectors, descriptions, aliases)
             index = index if len(index) >= 2 else None
         with self._lock:
             if pool is self._pool("tool"):

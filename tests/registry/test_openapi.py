@@ -10,7 +10,7 @@ import pytest
 from toolrouter import Router
 from toolrouter.errors import SpecError
 from toolrouter.registry import Registry
-from toolrouter.registry.openapi import MAX_INLINE_DEPTH, MAX_TOOL_NAME, openapi_group
+from toolrouter.registry.openapi import MAX_INLINE_DEPTH, MAX_TOOL_NAME, openapi_aliases, openapi_group
 
 PETSTORE = Path(__file__).parent / "data" / "petstore.yaml"
 
@@ -240,6 +240,37 @@ def test_documents_in_a_list_and_broken_yaml_are_refused():
         Registry().add_tools([{"name": "ping"}, SWAGGER])
     with pytest.raises(SpecError, match="openapi: not valid YAML"):
         Registry().add_tools("openapi: 3.0.0\npaths: [unclosed")
+
+
+def mail_api(title: str, host: str) -> dict:
+    return {"openapi": "3.0.0", "info": {"title": title}, "servers": [{"url": f"https://{host}/v3"}],
+            "paths": {"/mail/send": {"post": {"operationId": f"{title.split()[0].lower()}_send",
+                                              "summary": "Send an email"}},
+                      "/validations/email": {"post": {"operationId": f"{title.split()[0].lower()}_validate",
+                                                      "summary": "Validate an email address"}}}}
+
+
+def test_a_request_names_an_api_by_its_hosts_brand_when_no_other_api_shares_it(tmp_path):
+    """``Email Activity`` is SendGrid's: ``on SendGrid`` names it. ``googleapis``, which two of the
+    APIs share, names neither; an API's first title word counts where it is a label of its host."""
+    assert openapi_aliases(mail_api("Email Activity", "api.sendgrid.com"), "Email Activity") == ("sendgrid",)
+    assert openapi_aliases(mail_api("YouTube Data", "youtube.googleapis.com"), "YouTube Data") == (
+        "youtube", "googleapis")
+    assert openapi_aliases(mail_api("Custom Search", "customsearch.googleapis.com"), "Custom Search") == (
+        "googleapis",)
+    assert openapi_aliases(mail_api("Royal Mail", "api.royalmail.co.uk"), "Royal Mail") == ("royalmail",)
+    router = Router(rerank="none")
+    for title, host in (("Email Activity", "api.sendgrid.com"), ("Gmail", "gmail.googleapis.com"),
+                        ("Mail Merge", "mailmerge.googleapis.com")):
+        router.add_tools(mail_api(title, host))
+    assert router.registry.groups["Email Activity"].aliases == ("sendgrid",)
+    named = {s.item.name: s.group_named for s in router.explain("on SendGrid, check jane@example.com", k=6).ranking}
+    assert named == {"email_send": True, "email_validate": True, "gmail_send": False, "gmail_validate": False,
+                     "mail_send": False, "mail_validate": False}
+    assert not any(s.group_named for s in router.explain("googleapis mail", k=6).ranking)
+    path = tmp_path / "registry.json"
+    router.registry.save(path)
+    assert Registry.load(path).groups == router.registry.groups
 
 
 def test_a_router_over_openapi_documents_routes_to_the_right_apis_operation(tmp_path):

@@ -18,7 +18,7 @@ from toolrouter.registry.ddl import parse_ddl
 from toolrouter.registry.groups import Group
 from toolrouter.registry.items import Column, ForeignKey, HostedTool, Item, TableItem, ToolItem
 from toolrouter.registry.mongo import load_collections
-from toolrouter.registry.openapi import openapi_document, openapi_group
+from toolrouter.registry.openapi import openapi_aliases, openapi_document, openapi_group
 from toolrouter.registry.tools import load_tools
 
 __all__ = [
@@ -117,12 +117,14 @@ class Registry(Mapping[str, Item]):
                 without API boilerplate (``GitHub v3 REST API`` → ``GitHub``).
             group_description: What the group's service does, in a sentence or two; kept in
                 :attr:`groups` (a later non-empty description replaces it). Defaults to None, or an
-                OpenAPI document's ``info.description``.
+                OpenAPI document's ``info.description``; such a document also gives the group
+                aliases (:func:`~toolrouter.registry.openapi.openapi_aliases`).
             replace: Overwrite tools whose names are taken instead of raising. Defaults to False.
 
         Raises:
             ValueError: ``group_description`` without a group, or an empty group name.
         """
+        aliases: tuple[str, ...] = ()
         document = openapi_document(specs)
         if document is not None:
             specs = document
@@ -130,6 +132,7 @@ class Registry(Mapping[str, Item]):
             group = group if group is not None else namespace or named
             if group is not None:
                 group_description = group_description or described
+                aliases = openapi_aliases(document, named)
         group = group if group is not None else namespace
         if group is not None and not str(group).strip():
             raise ValueError("group must be a non-empty name")
@@ -143,16 +146,17 @@ class Registry(Mapping[str, Item]):
             tools = [replace_fields(t, group=str(group).strip()) for t in tools]
         added = self.add(tools, replace=replace)
         if group is not None:
-            self.describe_group(str(group).strip(), group_description)
+            self.describe_group(str(group).strip(), group_description, aliases)
         self.hosted.extend(item for item in loaded if isinstance(item, HostedTool))
         return added  # type: ignore[return-value]
 
-    def describe_group(self, name: str, description: str | None = None) -> Group:
+    def describe_group(self, name: str, description: str | None = None, aliases: Iterable[str] = ()) -> Group:
         """Record group ``name`` in :attr:`groups`, with ``description`` when one is given (a
-        non-empty description replaces the old one)."""
+        non-empty description replaces the old one) and ``aliases`` added to its own."""
         known = self.groups.get(name)
-        if known is None or (description and description != known.description):
-            known = self.groups[name] = Group(name, description or (known.description if known else ""))
+        merged = tuple(dict.fromkeys([*(known.aliases if known else ()), *(a.strip() for a in aliases if a.strip())]))
+        if known is None or (description and description != known.description) or merged != known.aliases:
+            known = self.groups[name] = Group(name, description or (known.description if known else ""), merged)
             self.version += 1
         return known
 

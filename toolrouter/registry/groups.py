@@ -23,10 +23,13 @@ class Group:
     Attributes:
         name: The group's name as the user gave it or as tool names state it (``slack``, ``Github``).
         description: What the service does, in a sentence or two; may be empty.
+        aliases: Other names a request may call it by (an OpenAPI document's ``Email Activity`` is
+            SendGrid's); an alias that is another group's name or two groups' alias names neither.
     """
 
     name: str
     description: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 # Separators a namespaced name puts between group and tool: the MCP gateway and registry

@@ -34,7 +34,7 @@ import re
 from collections import Counter
 from functools import cache
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from toolrouter.errors import SpecError
 from toolrouter.registry.build import build_tool
@@ -58,6 +58,8 @@ MAX_INLINED_REFS = 100
 # transport settings, left out of its tools (see _transport_parameters).
 SHARED_PARAMETER_SHARE = 0.9
 MIN_OPERATIONS_FOR_SHARED = 5
+# Second-level labels of two-part public suffixes (``co.uk``, ``com.au``).
+_SECOND_LEVEL_SUFFIXES = frozenset({"co", "com", "org", "net", "gov", "ac", "edu"})
 # Longest group description taken from a document: a sentence or two, not its whole introduction.
 MAX_GROUP_DESCRIPTION_CHARS = 400
 # Body media types by preference: JSON first, then forms.
@@ -148,6 +150,26 @@ def openapi_group(document: dict[str, Any]) -> tuple[str | None, str]:
     if len(description) > MAX_GROUP_DESCRIPTION_CHARS:
         description = description[:MAX_GROUP_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
     return name, description
+
+
+def openapi_aliases(document: dict[str, Any], group: str | None) -> tuple[str, ...]:
+    """Names a request may call a document's API by besides its group: the brand its server's host
+    carries (``api.sendgrid.com`` → ``sendgrid`` for the ``Email Activity`` API,
+    ``your-domain.atlassian.net`` → ``atlassian``), and the first word of a several-word ``group``
+    when it is a label of the host too (``YouTube Data`` at ``youtube.googleapis.com`` →
+    ``youtube``; not ``Google`` at ``www.googleapis.com``). Lowercase: they are matched as keys."""
+    server = _server(document.get("servers"), document)
+    host = (urlsplit(server if "//" in server else f"//{server}").hostname or "") if server else ""
+    labels = [label for label in host.lower().split(".") if label]
+    if len(labels) < 2 or all(label.isdigit() for label in labels):
+        return ()
+    # ``example.co.uk``: the brand sits before a two-part public suffix.
+    second_level = len(labels) >= 3 and labels[-2] in _SECOND_LEVEL_SUFFIXES and len(labels[-1]) == 2
+    aliases = {labels[-3] if second_level else labels[-2]: None}
+    words = (group or "").split()
+    if len(words) > 1 and words[0].lower() in labels:  # a whole label: not ``custom`` of customsearch
+        aliases = {words[0].lower(): None} | aliases
+    return tuple(alias for alias in aliases if alias != (group or "").lower())
 
 
 def load_openapi(document: dict[str, Any], where: str = "openapi") -> list[ToolItem]:

@@ -54,6 +54,7 @@ class ToolRecord(_Strict):
 class GroupRecord(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
+    aliases: list[str] = Field(default_factory=list, description="Other names a request may call the group by.")
 
 
 class HostedRecord(_Strict):
@@ -126,7 +127,8 @@ def to_file(items: list[Item], hosted: list[HostedTool], groups: Sequence[Group]
             ))
     return RegistryFile(format=FILE_FORMAT, version=FILE_VERSION, tools=tools,
                         hosted=[HostedRecord(type=h.type, spec=h.spec) for h in hosted], tables=tables,
-                        groups=[GroupRecord(name=g.name, description=g.description) for g in groups])
+                        groups=[GroupRecord(name=g.name, description=g.description, aliases=list(g.aliases))
+                                for g in groups])
 
 
 def from_file(document: RegistryFile) -> tuple[list[Item], list[HostedTool], list[Group]]:
@@ -147,7 +149,7 @@ def from_file(document: RegistryFile) -> tuple[list[Item], list[HostedTool], lis
         for t in document.tables
     ]
     return (items, [HostedTool(type=h.type, spec=h.spec) for h in document.hosted],
-            [Group(g.name, g.description) for g in document.groups])
+            [Group(g.name, g.description, tuple(g.aliases)) for g in document.groups])
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
