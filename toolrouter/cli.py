@@ -30,7 +30,7 @@ from rich.text import Text
 from toolrouter.errors import SpecError, ToolrouterError
 from toolrouter.registry import Registry
 from toolrouter.registry.canonical import valid_text
-from toolrouter.registry.openapi import openapi_document
+from toolrouter.registry.openapi import openapi_yaml
 from toolrouter.rerank import load_reranker
 from toolrouter.router import FULL_RERANK_LIMIT, Explanation, Router, Selection
 from toolrouter.sql.execute import QueryResult
@@ -77,22 +77,21 @@ def read_text(path: Path) -> str:
 
 
 def read_tools(path: Path) -> Any:
-    """A tools file's specs: an OpenAPI document (JSON or YAML), else any JSON :meth:`Registry.add_tools` reads."""
+    """A tools file's specs: any JSON :meth:`Registry.add_tools` reads, or an OpenAPI document's YAML."""
     text = read_text(path)
-    try:
-        document = openapi_document(text)
-    except SpecError as exc:
-        raise fail(f"{path}: {exc.problem}") from exc
-    return document if document is not None else parse_json(path, text)
-
-
-def parse_json(path: Path, text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise fail(f"{path} is not valid JSON: {exc}") from exc
+        invalid_json = exc
     except RecursionError:
         raise fail(f"{path} is not valid JSON: it nests too deeply") from None
+    try:
+        document = openapi_yaml(text)
+    except SpecError as exc:
+        raise fail(f"{path}: {exc.problem}") from exc
+    if document is None:
+        raise fail(f"{path} is not valid JSON: {invalid_json}") from invalid_json
+    return document
 
 
 def selection_json(selection: Selection) -> dict[str, Any]:

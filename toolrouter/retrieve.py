@@ -586,8 +586,7 @@ class GroupIndex:
         self.names = [name for name, indices in members.items() if len(indices) >= MIN_GROUP_SIZE]
         self.keys = [group_key(name) for name in self.names]
         # An alias names its group only when no group is called so and no other group has it.
-        alias_keys = [{group_key(a) for a in (aliases or {}).get(name, ())} - {self.keys[i]}
-                      for i, name in enumerate(self.names)]
+        alias_keys = [{group_key(a) for a in (aliases or {}).get(name, ())} for name in self.names]
         taken = Counter(key for keys in alias_keys for key in keys)
         self.aliases = [{key for key in keys if taken[key] == 1 and key not in self.keys} for keys in alias_keys]
         self.item_group = np.full(len(groups), -1, dtype=np.int64)

@@ -18,8 +18,8 @@ from toolrouter.registry.ddl import parse_ddl
 from toolrouter.registry.groups import Group
 from toolrouter.registry.items import Column, ForeignKey, HostedTool, Item, TableItem, ToolItem
 from toolrouter.registry.mongo import load_collections
-from toolrouter.registry.openapi import openapi_aliases, openapi_document, openapi_group
-from toolrouter.registry.tools import load_tools
+from toolrouter.registry.openapi import is_openapi_document, openapi_aliases, openapi_group
+from toolrouter.registry.tools import load_tools, parse_specs_text
 
 __all__ = [
     "Column",
@@ -125,14 +125,14 @@ class Registry(Mapping[str, Item]):
             ValueError: ``group_description`` without a group, or an empty group name.
         """
         aliases: tuple[str, ...] = ()
-        document = openapi_document(specs)
-        if document is not None:
-            specs = document
-            named, described = openapi_group(document)
+        if isinstance(specs, str | bytes):
+            specs = parse_specs_text(specs)  # once: an OpenAPI document's group comes from its text
+        if is_openapi_document(specs):
+            named, described = openapi_group(specs)
             group = group if group is not None else namespace or named
             if group is not None:
                 group_description = group_description or described
-                aliases = openapi_aliases(document, named)
+                aliases = openapi_aliases(specs, named)
         group = group if group is not None else namespace
         if group is not None and not str(group).strip():
             raise ValueError("group must be a non-empty name")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import html
-import json
 import logging
 import re
 from collections import Counter
@@ -84,35 +83,24 @@ def is_openapi_document(spec: Any) -> bool:
     return isinstance(spec, dict) and ("openapi" in spec or "swagger" in spec) and "paths" in spec
 
 
-def openapi_document(specs: Any) -> dict[str, Any] | None:
-    """``specs`` as an OpenAPI document when it is one: the document itself, or its JSON or YAML
-    text; None for anything else (other tool specs, text that is neither).
+def openapi_yaml(text: str) -> dict[str, Any] | None:
+    """An OpenAPI document's YAML text, parsed; None when the text has no top-level ``openapi:`` or
+    ``swagger:`` key or does not parse into a document. JSON text is read as JSON by the caller first.
 
     Raises:
-        SpecError: YAML text that opens like an OpenAPI document but does not parse.
+        SpecError: Text that holds such a key but is not valid YAML (line and column named).
     """
-    if isinstance(specs, bytes):
-        try:
-            specs = specs.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return None
-    if isinstance(specs, str):
-        try:
-            specs = json.loads(specs)
-        except RecursionError:
-            return None  # load_tools reports the depth
-        except ValueError:
-            if not _YAML_VERSION_KEY.search(specs):
-                return None
-            import yaml
+    if not _YAML_VERSION_KEY.search(text):
+        return None
+    import yaml
 
-            try:
-                specs = yaml.load(specs, Loader=_yaml_loader())
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-                raise SpecError("openapi", f"not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
-    return specs if is_openapi_document(specs) else None
+    try:
+        document = yaml.load(text, Loader=_yaml_loader())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise SpecError("openapi", f"not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
+    return document if is_openapi_document(document) else None
 
 
 @cache
@@ -316,10 +304,9 @@ class _Resolver:
             node = self.target(ref, pointer)[1]
         return node
 
-    def inline(self, schema: Any, pointer: str, *, writing: bool = True, depth: int = 0,
-               active: tuple[str, ...] = ()) -> Any:
+    def inline(self, schema: Any, pointer: str, *, depth: int = 0, active: tuple[str, ...] = ()) -> Any:
         """A copy of ``schema`` with ``$ref``\\ s replaced by what they point to, read as JSON Schema
-        for a request (``writing``: ``readOnly`` properties dropped)."""
+        for a request (``readOnly`` properties, which only responses carry, dropped)."""
         if not isinstance(schema, dict):
             return copy.deepcopy(schema) if isinstance(schema, list) else schema
         if "$ref" in schema:
@@ -331,19 +318,19 @@ class _Resolver:
                 return {"type": kind, **stub} if isinstance(kind, str | list) else stub
             self.refs_left -= 1
             siblings = {k: v for k, v in schema.items() if k != "$ref"}
-            inlined = self.inline(target, pointer, writing=writing, depth=depth, active=(*active, ref))
-            return {**inlined, **self.inline(siblings, pointer, writing=writing, depth=depth, active=active)} \
+            inlined = self.inline(target, pointer, depth=depth, active=(*active, ref))
+            return {**inlined, **self.inline(siblings, pointer, depth=depth, active=active)} \
                 if isinstance(inlined, dict) else inlined
         out: dict[str, Any] = {}
         for key, value in schema.items():
             if key == "properties" and isinstance(value, dict):
-                value = {name: self.inline(sub, pointer, writing=writing, depth=depth + 1, active=active)
+                value = {name: self.inline(sub, pointer, depth=depth + 1, active=active)
                          for name, sub in value.items()
-                         if not (writing and isinstance(sub, dict) and self._read_only(sub, pointer))}
+                         if not (isinstance(sub, dict) and self._read_only(sub, pointer))}
             elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
-                value = self.inline(value, pointer, writing=writing, depth=depth + 1, active=active)
+                value = self.inline(value, pointer, depth=depth + 1, active=active)
             elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):  # alternatives at this level
-                value = [self.inline(sub, pointer, writing=writing, depth=depth, active=active) for sub in value]
+                value = [self.inline(sub, pointer, depth=depth, active=active) for sub in value]
             elif key in ("example", "examples", "xml", "externalDocs", "discriminator"):
                 continue  # documentation for humans and serializers, not arguments
             else:

@@ -24,7 +24,7 @@ from toolrouter.registry.openai import (
     load_legacy_function,
     load_responses_tool,
 )
-from toolrouter.registry.openapi import is_openapi_document, load_openapi, openapi_document
+from toolrouter.registry.openapi import is_openapi_document, load_openapi, openapi_yaml
 
 Loader = Callable[[dict[str, Any], str], ToolItem]
 
@@ -62,20 +62,32 @@ def load_tools(specs: Any, *, where: str = "tools") -> list[ToolItem | HostedToo
         SpecError: A spec is malformed or the input nests deeper than ``MAX_SPEC_DEPTH``; the
             message names it (or its position) and the problem.
     """
-    document = openapi_document(specs)
-    if document is not None:
-        specs = document
-    elif isinstance(specs, str | bytes):
-        try:
-            specs = json.loads(specs)
-        except ValueError as exc:
-            raise SpecError(where, f"not valid JSON: {exc}") from exc
-        except RecursionError:
-            raise SpecError(where, f"not valid JSON: nests deeper than {MAX_SPEC_DEPTH} levels") from None
+    if isinstance(specs, str | bytes):
+        specs = parse_specs_text(specs, where=where)
     if isinstance(specs, Iterable) and not isinstance(specs, dict | list | tuple) and not callable(specs):
         specs = list(specs)  # a generator or set: materialized so its depth can be checked
     check_depth(specs, where=where)
     return _load_all(specs, where)
+
+
+def parse_specs_text(text: str | bytes, *, where: str = "tools") -> Any:
+    """Specs given as text: JSON, or an OpenAPI document's YAML (:func:`openapi_yaml`).
+
+    Raises:
+        SpecError: Text that is neither, or JSON nested too deep to parse; names ``where``.
+    """
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        try:
+            document = openapi_yaml(text.decode("utf-8-sig") if isinstance(text, bytes) else text)
+        except UnicodeDecodeError:
+            document = None
+        if document is None:
+            raise SpecError(where, f"not valid JSON: {exc}") from exc
+        return document
+    except RecursionError:
+        raise SpecError(where, f"not valid JSON: nests deeper than {MAX_SPEC_DEPTH} levels") from None
 
 
 def _load_all(specs: Any, where: str) -> list[ToolItem | HostedTool]:
